@@ -1,0 +1,34 @@
+"""fraud_jlab: fraud-detection experimentation inside JupyterLab.
+
+Python API::
+
+    from fraud_jlab import Run, search_runs, get_run
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from fraud_jlab._version import __version__
+except ImportError:  # running from a source tree that was never built
+    import json
+    from pathlib import Path
+
+    _pkg = Path(__file__).resolve().parent.parent / "package.json"
+    __version__ = json.loads(_pkg.read_text())["version"] if _pkg.exists() else "0.0.0"
+
+from fraud_jlab.tracking.run import Run, get_run, search_runs
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "fraud-jlab"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from fraud_jlab.server.extension import FraudJlabExtension
+
+    return [{"module": "fraud_jlab", "app": FraudJlabExtension}]
+
+
+__all__ = ["Run", "__version__", "get_run", "search_runs"]

@@ -1,0 +1,54 @@
+"""boto3 client construction from fraud_jlab settings.
+
+Every class that talks to AWS takes its clients as keyword arguments and only
+falls back to :func:`client` when none is given, so tests pass moto clients
+and production uses boto3's default credential chain (``AWS_ENDPOINT_URL``
+honoured, which is how the local emulator is reached).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from fraud_jlab.config import FraudJlab, get_settings
+
+# Throttling is retried by botocore's adaptive mode with backoff before we give up.
+_RETRY_CONFIG = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"})
+
+
+# Creating a Session loads botocore's data files (~0.3 s each time); sessions are not
+# thread-safe, so each thread keeps one per region.
+_local = threading.local()
+
+
+def _session(region: str | None) -> boto3.session.Session:
+    cache: dict[str | None, boto3.session.Session] = getattr(_local, "sessions", None) or {}
+    _local.sessions = cache
+    if region not in cache:
+        session = boto3.session.Session(region_name=region)
+        if session.region_name is None:
+            session = boto3.session.Session(region_name="us-east-1")
+        cache[region] = session
+    return cache[region]
+
+
+def client(service: str, settings: FraudJlab | None = None) -> Any:
+    """A boto3 client for ``service`` in the configured region (or boto3's default).
+
+    The endpoint and credentials are read when the client is made, so a client made
+    after ``AWS_ENDPOINT_URL`` changes (tests, the demo) talks to the new endpoint.
+    """
+    settings = settings or get_settings()
+    return _session(settings.region or None).client(service, config=_RETRY_CONFIG)  # type: ignore[call-overload]
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (empty for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""

@@ -1,0 +1,158 @@
+"""fraud_jlab configuration: one traitlets ``Configurable``.
+
+Set values in ``jupyter_server_config.py`` as ``c.FraudJlab.<name> = ...`` or
+override any of them with an environment variable ``FRAUD_JLAB_<NAME>``
+(upper case), e.g. ``FRAUD_JLAB_TRACKING_URI=sqlite:////tmp/runs.db``.
+Environment variables win over config files, so a notebook kernel and the
+server it runs under agree when both read the same environment.
+
+AWS credentials, region and endpoint come from boto3's default chain
+(``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``...); ``region``
+here only overrides the region when set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from traitlets import Float, Int, Unicode, default
+from traitlets.config import Config, Configurable
+
+ENV_PREFIX = "FRAUD_JLAB_"
+
+
+def _default_data_dir() -> Path:
+    """The user's Jupyter data dir (``jupyter --data-dir``) without importing jupyter_core eagerly."""
+    env = os.environ.get("JUPYTER_DATA_DIR")
+    if env:
+        return Path(env)
+    try:
+        from jupyter_core.paths import jupyter_data_dir
+
+        return Path(jupyter_data_dir())
+    except ImportError:  # pragma: no cover - jupyter_core ships with jupyter_server
+        return Path.home() / ".local" / "share" / "jupyter"
+
+
+class FraudJlab(Configurable):
+    """Settings shared by the fraud_jlab core, server extension, widgets and magic."""
+
+    tracking_uri = Unicode(
+        help=(
+            "Where runs are tracked. 'sqlite:///<absolute path>' (default: fraud_jlab/runs.db "
+            "under the Jupyter data dir), 'mlflow+<mlflow tracking uri>' or 'sagemaker://'."
+        ),
+    ).tag(config=True)
+
+    config_bucket = Unicode(
+        "fraud-detection-config",
+        help="S3 bucket holding production-model-config.yaml, its archive, backups and the promotion ledger.",
+    ).tag(config=True)
+
+    data_bucket = Unicode(
+        "fraud-detection-data",
+        help="S3 bucket holding training and validation datasets.",
+    ).tag(config=True)
+
+    models_bucket = Unicode(
+        "fraud-detection-models",
+        help="S3 bucket holding model artifacts (model.tar.gz) for deployment.",
+    ).tag(config=True)
+
+    ssm_prefix = Unicode(
+        "/fraud-detection/hyperparameters/",
+        help="SSM Parameter Store path prefix the production pipeline reads hyperparameters from.",
+    ).tag(config=True)
+
+    state_machine_arn = Unicode(
+        "arn:aws:states:us-east-1:123456789012:stateMachine:fraud-detection-training-pipeline",
+        help="ARN of the Step Functions state machine that retrains the production model.",
+    ).tag(config=True)
+
+    production_endpoint = Unicode(
+        "fraud-detection-production",
+        help="Name of the SageMaker endpoint serving the production (champion) model.",
+    ).tag(config=True)
+
+    region = Unicode(
+        "",
+        help="AWS region for every client. Empty: boto3's default chain (AWS_DEFAULT_REGION, profile).",
+    ).tag(config=True)
+
+    sagemaker_role_arn = Unicode(
+        "arn:aws:iam::123456789012:role/SageMakerExecutionRole",
+        help="IAM role SageMaker assumes for training jobs, tuning jobs and endpoints.",
+    ).tag(config=True)
+
+    promotion_lock_ttl_seconds = Int(
+        900,
+        help="Seconds after which a promotion lock left by a crashed process may be taken over.",
+    ).tag(config=True)
+
+    min_accuracy = Float(
+        0.90,
+        help="Promotion gate and evaluation threshold: minimum accuracy for production.",
+    ).tag(config=True)
+
+    max_average_precision_drop = Float(
+        0.01,
+        help="Promotion gate: largest allowed drop in average precision versus the run in production.",
+    ).tag(config=True)
+
+    max_compare_runs = Int(
+        10,
+        help="Most runs one comparison request may name.",
+    ).tag(config=True)
+
+    @default("tracking_uri")
+    def _default_tracking_uri(self) -> str:
+        return "sqlite:///" + str(_default_data_dir() / "fraud_jlab" / "runs.db")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.apply_environment(os.environ)
+
+    def apply_environment(self, environ: Any) -> None:
+        """Override traits from ``FRAUD_JLAB_<NAME>`` variables (validated by the trait types)."""
+        for name, trait in self.traits(config=True).items():
+            raw = environ.get(ENV_PREFIX + name.upper())
+            if raw is None:
+                continue
+            try:
+                value: Any = trait.from_string(raw)
+            except Exception as exc:  # traitlets raises TraitError/ValueError
+                from fraud_jlab.errors import ValidationError
+
+                raise ValidationError(
+                    f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type(trait).__name__}: {exc}",
+                    field=name,
+                ) from exc
+            setattr(self, name, value)
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every setting as plain JSON values; none of them is a secret."""
+        return {name: getattr(self, name) for name in sorted(self.traits(config=True))}
+
+
+_settings: FraudJlab | None = None
+
+
+def get_settings() -> FraudJlab:
+    """The process-wide settings (created on first use from the environment)."""
+    global _settings
+    if _settings is None:
+        _settings = FraudJlab()
+    return _settings
+
+
+def set_settings(settings: FraudJlab | None) -> None:
+    """Replace the process-wide settings (the server extension does this at start-up)."""
+    global _settings
+    _settings = settings
+
+
+def settings_from_config(config: Config | None) -> FraudJlab:
+    """Build settings from a traitlets ``Config`` (plus environment overrides)."""
+    return FraudJlab(config=config) if config is not None else FraudJlab()

@@ -1,0 +1,303 @@
+"""``fraud-jlab``: the command line (``fraud-jlab demo`` runs everything locally).
+
+``fraud-jlab demo`` starts the local AWS emulator, provisions the production
+integration's resources, seeds a tracker with real runs, uploads the synthetic
+data set to S3 and launches JupyterLab pointed at all of it. Ctrl-C stops Lab
+and the emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import fraud_jlab
+from fraud_jlab.errors import FraudJlabError
+
+DATA_KEY = "datasets/creditcard.parquet"
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+_LAB_START_TIMEOUT = 120.0
+_LAB_STOP_TIMEOUT = 10.0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer in 1..65535, got {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be in 1..65535, got {value}")
+    return value
+
+
+def _rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 5000, got {text!r}") from None
+    if value < 5000:
+        raise argparse.ArgumentTypeError(
+            f"must be >= 5000 (the holdout needs fraud rows), got {value}"
+        )
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``fraud-jlab`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="fraud-jlab",
+        description="fraud_jlab: fraud-detection experimentation in JupyterLab.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {fraud_jlab.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="run JupyterLab with a local AWS emulator and a seeded tracker",
+        description=(
+            "Start a local AWS emulator (S3, SSM, Step Functions, SageMaker), provision the "
+            "production integration's resources, seed a run tracker with real XGBoost runs "
+            "and launch JupyterLab. Press Ctrl-C to stop everything."
+        ),
+    )
+    demo.add_argument("--port", type=_port, default=8888, help="JupyterLab port (default 8888)")
+    demo.add_argument("--ip", default="127.0.0.1", help="JupyterLab address (default 127.0.0.1)")
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    demo.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("fraud-jlab-demo"),
+        help="Lab root directory holding runs.db and the notebooks (default ./fraud-jlab-demo)",
+    )
+    demo.add_argument(
+        "--rows",
+        type=_rows,
+        default=60_000,
+        help="rows of synthetic fraud data to generate and seed with (default 60000)",
+    )
+    return parser
+
+
+def _say(message: str) -> None:
+    print(f"[fraud-jlab] {message}", flush=True)
+
+
+def _check_port_free(ip: str, port: int) -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As Jupyter does: connections in TIME_WAIT from an earlier server do not block the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((ip, port))
+        except OSError as exc:
+            return f"cannot listen on {ip}:{port} ({exc.strerror}); choose another --port or --ip"
+    return None
+
+
+def _lab_command(args: argparse.Namespace, workdir: Path, token: str) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={workdir}",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={args.port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.jpserver_extensions=fraud_jlab=True",
+    ]
+    if args.no_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--ServerApp.allow_root=True")
+    return command
+
+
+def _wait_for_lab(
+    url: str, token: str, lab: subprocess.Popen[bytes], stop: threading.Event
+) -> bool:
+    deadline = time.monotonic() + _LAB_START_TIMEOUT
+    request = urllib.request.Request(
+        f"{url}api/status", headers={"Authorization": f"token {token}"}
+    )
+    while time.monotonic() < deadline and not stop.is_set():
+        if lab.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        stop.wait(0.3)
+    return False
+
+
+def _stop_lab(lab: subprocess.Popen[bytes]) -> None:
+    if lab.poll() is not None:
+        return
+    lab.terminate()  # SIGTERM: Jupyter shuts down without asking for confirmation
+    try:
+        lab.wait(_LAB_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        lab.kill()
+        lab.wait(5)
+
+
+def _prepare(args: argparse.Namespace, workdir: Path, environ: dict[str, str]) -> None:
+    """Seed the tracker, provision the emulator's resources and upload the data set."""
+    from fraud_jlab.config import FraudJlab
+    from fraud_jlab.datasets import generate_fraud_dataset, save_dataset
+    from fraud_jlab.demo.emulator import default_production_config, provision_resources
+    from fraud_jlab.demo.seed import find_baseline_run, seed_tracker
+    from fraud_jlab.tracking import tracker_from_uri
+
+    tracking_uri = f"sqlite:///{workdir / 'runs.db'}"
+    environ["FRAUD_JLAB_TRACKING_URI"] = tracking_uri
+    os.environ["FRAUD_JLAB_TRACKING_URI"] = tracking_uri
+    settings = FraudJlab()
+    tracker = tracker_from_uri(tracking_uri)
+
+    _say(f"generating {args.rows:,} rows of synthetic fraud data")
+    frame = generate_fraud_dataset(args.rows, seed=0)
+    existing = tracker.search_runs("", max_results=1).total
+    if existing:
+        _say(f"tracker {tracking_uri} already has {existing} runs; skipping seeding")
+    else:
+        _say(f"seeding {tracking_uri} with XGBoost runs (real holdout metrics)")
+        started = time.monotonic()
+        ids = seed_tracker(tracker, frame=frame)
+        _say(f"logged {len(ids)} runs in {time.monotonic() - started:.1f} s")
+
+    baseline = find_baseline_run(tracker)
+    config = (
+        default_production_config(baseline.run_id, baseline.metrics)
+        if baseline is not None
+        else default_production_config()
+    )
+    _say("provisioning S3 buckets, Parameter Store, Step Functions and the SageMaker endpoint")
+    provision_resources(settings, production_config=config)
+    uri = save_dataset(frame, f"s3://{settings.data_bucket}/{DATA_KEY}")
+    _say(f"uploaded the data set to {uri}")
+
+    for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
+        target = workdir / notebook.name
+        if not target.exists():
+            shutil.copyfile(notebook, target)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run ``fraud-jlab demo`` until Ctrl-C (SIGINT) or SIGTERM; returns the exit code."""
+    from fraud_jlab.demo.emulator import start_emulator
+
+    problem = _check_port_free(args.ip, args.port)
+    if problem:
+        print(f"fraud-jlab demo: error: {problem}", file=sys.stderr)
+        return 2
+    workdir = args.workdir.expanduser().resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    stop = threading.Event()
+    ready = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        if not ready.is_set():
+            # Still preparing (seeding can take a while): abort right away.
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    lab: subprocess.Popen[bytes] | None = None
+    try:
+        emulator = start_emulator()
+        with emulator:
+            environ = dict(os.environ)
+            environ.update(emulator.environment())
+            os.environ.update(emulator.environment())
+            _say(f"AWS emulator listening on {emulator.endpoint_url}")
+            _prepare(args, workdir, environ)
+
+            # Lab must import this fraud_jlab even when it runs from a source tree.
+            package_root = str(Path(fraud_jlab.__file__).resolve().parent.parent)
+            environ["PYTHONPATH"] = os.pathsep.join(
+                p for p in (package_root, environ.get("PYTHONPATH", "")) if p
+            )
+            token = secrets.token_hex(24)
+            log_path = workdir / "jupyterlab.log"
+            with log_path.open("ab") as log:
+                # Own session: a terminal Ctrl-C reaches only us; we stop Lab with SIGTERM.
+                lab = subprocess.Popen(
+                    _lab_command(args, workdir, token),
+                    env=environ,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            host = "localhost" if args.ip in {"0.0.0.0", "::", ""} else args.ip
+            base = f"http://{host}:{args.port}/"
+            if not _wait_for_lab(f"http://{args.ip}:{args.port}/", token, lab, stop):
+                print(
+                    f"fraud-jlab demo: error: JupyterLab did not start; see {log_path}",
+                    file=sys.stderr,
+                )
+                return 1
+            ready.set()
+            banner = "=" * 72
+            print(banner, flush=True)
+            print(
+                f"  fraud_jlab demo is running. Open JupyterLab at:\n\n    {base}lab?token={token}\n"
+            )
+            print(f"  Workdir: {workdir}   (Lab log: {log_path})")
+            print(f"  Tracker: {environ['FRAUD_JLAB_TRACKING_URI']}")
+            print(f"  AWS emulator: {emulator.endpoint_url}")
+            print("  Press Ctrl-C to stop JupyterLab and the emulator.")
+            print(banner, flush=True)
+            while not stop.is_set():
+                if lab.poll() is not None:
+                    print(
+                        f"fraud-jlab demo: error: JupyterLab exited with code {lab.returncode}; "
+                        f"see {log_path}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                stop.wait(0.5)
+            _say("stopping JupyterLab and the AWS emulator")
+            return 0
+    except KeyboardInterrupt:
+        _say("interrupted; stopping")
+        return 130
+    except FraudJlabError as exc:
+        print(f"fraud-jlab demo: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if lab is not None:
+            _stop_lab(lab)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fraud-jlab`` console script."""
+    parser = build_parser()
+    args: Any = parser.parse_args(argv)
+    if args.command == "demo":
+        return run_demo(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Domain errors shared by every fraud_jlab entry point.
+
+Each error carries enough context to tell the user what went wrong and what
+to do. The server maps these classes to HTTP status codes in exactly one
+place (``fraud_jlab.server.base.error_status_and_body``); the magic and widgets print ``str(err)``.
+
+Class            HTTP  Meaning
+---------------  ----  ------------------------------------------------------
+ValidationError  400   bad input; names the field and the allowed range
+NotFoundError    404   an id (run, promotion, experiment, ...) does not exist
+ConflictError    409   another operation holds the lock, or state went stale
+AccessDenied     403   the caller or the AWS role lacks a permission
+AwsOperationError 502  an AWS call failed; says whether production changed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class FraudJlabError(Exception):
+    """Base class of every error fraud_jlab raises on purpose."""
+
+
+class ValidationError(FraudJlabError, ValueError):
+    """Input rejected before anything was written.
+
+    ``errors`` lists every problem found (one message each), so a caller can
+    show all of them at once instead of fixing one per round trip.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, errors: Sequence[str] = ()):
+        self.field = field
+        self.errors: list[str] = list(errors) if errors else [message]
+        super().__init__(message)
+
+
+class NotFoundError(FraudJlabError, LookupError):
+    """A named object (run, experiment, promotion, artifact) does not exist."""
+
+    def __init__(self, kind: str, identifier: str, hint: str = ""):
+        self.kind = kind
+        self.identifier = identifier
+        msg = f"Unknown {kind}: {identifier!r}."
+        if hint:
+            msg += f" {hint}"
+        super().__init__(msg)
+
+
+class ConflictError(FraudJlabError):
+    """The operation cannot proceed because of concurrent or stale state."""
+
+
+class AccessDenied(FraudJlabError, PermissionError):
+    """A permission is missing (Jupyter user or AWS IAM role)."""
+
+
+class AwsOperationError(FraudJlabError, RuntimeError):
+    """An AWS call failed.
+
+    ``production_unchanged`` is True when fraud_jlab verified (or restored) the
+    production state to exactly what it was before the operation started.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        aws_error_code: str | None = None,
+        production_unchanged: bool | None = None,
+    ):
+        self.step = step
+        self.aws_error_code = aws_error_code
+        self.production_unchanged = production_unchanged
+        super().__init__(message)
+
+
+__all__ = [
+    "AccessDenied",
+    "AwsOperationError",
+    "ConflictError",
+    "FraudJlabError",
+    "NotFoundError",
+    "ValidationError",
+]

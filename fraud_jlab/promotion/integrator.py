@@ -1,0 +1,319 @@
+"""``ProductionIntegrator``: promote a tracked run to production, audited and reversible.
+
+The entry points the REST API, the sidebar and ``%fraud`` call:
+:meth:`ProductionIntegrator.promote_run` (with ``dry_run`` and gates),
+:meth:`ProductionIntegrator.rollback_to`, :meth:`ProductionIntegrator.list_promotions`,
+:meth:`ProductionIntegrator.get_promotion` and :meth:`ProductionIntegrator.current_production`,
+plus the design's ``promote_to_production``. Every production change goes through
+:class:`fraud_jlab.promotion.transaction.Transaction`; the single steps are
+inherited from :class:`fraud_jlab.promotion.building_blocks.ProductionBuildingBlocks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
+from fraud_jlab.promotion.gates import evaluate_gates
+from fraud_jlab.promotion.models import (
+    ConfigDiff,
+    Gate,
+    PlanDiff,
+    ProductionView,
+    PromotionPlan,
+    PromotionRecord,
+    PromotionsPage,
+    SsmDiff,
+)
+from fraud_jlab.promotion.state import (
+    Snapshot,
+    StepFailed,
+)
+from fraud_jlab.promotion.transaction import Change, Transaction
+from fraud_jlab.promotion.validation import (
+    REQUIRED_PARAMS,
+    format_value,
+    hyperparameters_from_run_params,
+    validate_config_schema,
+    validate_hyperparameters,
+    validate_reason,
+)
+from fraud_jlab.tracking.contract import RunDetail
+
+__all__ = ["ProductionIntegrator", "execution_name"]
+
+
+class ProductionIntegrator(ProductionBuildingBlocks):
+    """Promote runs to production (SSM Parameter Store + S3 config + Step Functions).
+
+    Clients default to ``fraud_jlab.aws.client(...)``, the tracker to
+    ``fraud_jlab.tracking.get_tracker()``, settings to ``get_settings()``;
+    ``clock`` returns the current time (timezone-aware UTC).
+    """
+
+    def promote_to_production(
+        self,
+        experiment_id: str,
+        hyperparameters: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        approver: str,
+        trigger_pipeline: bool = False,
+        *,
+        reason: str = "promote_to_production",
+    ) -> dict[str, Any]:
+        """The seed's complete workflow, all-or-nothing; returns ``{"promotion_event", "execution_arn"}``."""
+        clean = validate_hyperparameters(hyperparameters)
+        config = self.generate_production_config(experiment_id, clean, metrics, approver)
+        validate_config_schema(config)
+        change = Change(
+            kind="promotion",
+            run_id=experiment_id,
+            experiment_name=None,
+            approver=_check_approver(approver),
+            reason=validate_reason(reason),
+            desired_ssm={self.store.path(n): format_value(clean[n]) for n in REQUIRED_PARAMS},
+            desired_config=config,
+            hyperparameters={n: format_value(clean[n]) for n in REQUIRED_PARAMS},
+            metrics={k: float(v) for k, v in metrics.items()},
+            trigger_pipeline=trigger_pipeline,
+            event_run_id=self._tracked(experiment_id),
+        )
+        record = self._transaction().run(change)
+        return {
+            "promotion_event": {
+                "promotion_id": record.promotion_id,
+                "experiment_id": experiment_id,
+                "timestamp": record.timestamp.isoformat(),
+                "approver": record.approver,
+                "backup_key": record.parameter_store_backup_key,
+                "metrics": record.metrics,
+            },
+            "execution_arn": record.pipeline_execution_arn,
+        }
+
+    # --- entry points ------------------------------------------------------------
+    def plan_run(self, run_id: str, *, approver: str) -> tuple[PromotionPlan, Change, RunDetail]:
+        """Validate ``run_id`` and compute what promoting it would change (reads only)."""
+        run = self.tracker.get_run(run_id)
+        mapped = hyperparameters_from_run_params(run.params)
+        clean = validate_hyperparameters(mapped)
+        try:
+            current = self.store.snapshot("read")
+        except StepFailed as exc:
+            self._raise_mapped(exc, "Production unchanged: nothing was written.")
+            raise
+        gates = self._gates(run, current)
+        tested = (run.end_time or run.start_time).strftime("%Y-%m-%d")
+        config = self.generate_production_config(run.run_id, clean, run.metrics, approver, tested)
+        validate_config_schema(config)
+        desired: dict[str, str | None] = {
+            self.store.path(n): format_value(clean[n]) for n in REQUIRED_PARAMS
+        }
+        plan = PromotionPlan(
+            run_id=run.run_id,
+            hyperparameters={n: format_value(clean[n]) for n in REQUIRED_PARAMS},
+            gates=gates,
+            gates_passed=all(g.passed for g in gates),
+            diff=PlanDiff(
+                ssm=[
+                    SsmDiff(
+                        path=p, current=current.values[p], new=v, changed=current.values[p] != v
+                    )
+                    for p, v in desired.items()
+                ],
+                config=ConfigDiff(current=current.config_obj(), new=config),
+            ),
+        )
+        change = Change(
+            kind="promotion",
+            run_id=run.run_id,
+            experiment_name=run.experiment_name,
+            approver=approver,
+            reason="",
+            desired_ssm=desired,
+            desired_config=config,
+            hyperparameters=plan.hyperparameters,
+            metrics=dict(run.metrics),
+            gates=gates,
+            event_run_id=run.run_id,
+        )
+        return plan, change, run
+
+    def promote_run(
+        self,
+        run_id: str,
+        *,
+        approver: str,
+        reason: str,
+        trigger_pipeline: bool = False,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> PromotionRecord | PromotionPlan:
+        """Promote a tracked run; with ``dry_run`` return the plan and write nothing.
+
+        Raises ValidationError (bad input, invalid hyperparameters, failed gates
+        without ``force``), NotFoundError (unknown run), ConflictError (another
+        promotion in progress, or production changed meanwhile), AccessDenied,
+        AwsOperationError (production restored: the message says "production unchanged").
+        """
+        if not isinstance(run_id, str) or not run_id.strip():
+            raise ValidationError("run_id must be a non-empty string", field="run_id")
+        approver = _check_approver(approver)
+        reason = validate_reason(reason)
+        plan, change, _ = self.plan_run(run_id.strip(), approver=approver)
+        if dry_run:
+            return plan
+        if not plan.gates_passed and not force:
+            failed = [g for g in plan.gates if not g.passed]
+            raise ValidationError(
+                "Promotion gates failed: "
+                + "; ".join(f"{g.name}: {g.detail}" for g in failed)
+                + ". Pass force=True with a reason to override.",
+                field="gates",
+                errors=[f"{g.name}: {g.detail}" for g in failed],
+            )
+        change.reason = reason
+        change.forced = bool(force) and not plan.gates_passed
+        change.trigger_pipeline = bool(trigger_pipeline)
+        return self._transaction().run(change)
+
+    def rollback_to(self, promotion_id: str, *, approver: str, reason: str) -> PromotionRecord:
+        """Restore the "after" state of an earlier completed promotion, all-or-nothing.
+
+        Raises NotFoundError (unknown id), ValidationError (not a completed
+        promotion), and the same errors as :meth:`promote_run`.
+        """
+        approver = _check_approver(approver)
+        reason = validate_reason(reason)
+        target = self.ledger_get(promotion_id)
+        if target.status != "completed":
+            raise ValidationError(
+                f"Promotion {promotion_id} has status {target.status!r}; only a completed "
+                "promotion's state can be restored",
+                field="promotion_id",
+            )
+        change = Change(
+            kind="rollback",
+            run_id=target.run_id,
+            experiment_name=target.experiment_name,
+            approver=approver,
+            reason=reason,
+            desired_ssm=dict(target.after.ssm),
+            desired_config=target.after.config,
+            hyperparameters=dict(target.hyperparameters),
+            metrics=dict(target.metrics),
+            rollback_of=promotion_id,
+            event_run_id=self._tracked(target.run_id),
+        )
+        return self._transaction().run(change)
+
+    def list_promotions(
+        self, max_results: int = 50, page_token: str | None = None
+    ) -> PromotionsPage:
+        """Ledger records, newest first."""
+        try:
+            records, token = self.ledger.page(max_results, page_token)
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+        return PromotionsPage(promotions=records, next_page_token=token)
+
+    def ledger_get(self, promotion_id: str) -> PromotionRecord:
+        try:
+            return self.ledger.get(promotion_id)
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+
+    def get_promotion(self, promotion_id: str) -> PromotionRecord:
+        """One ledger record, with the live pipeline status when a pipeline was started."""
+        record = self.ledger_get(promotion_id)
+        if record.pipeline_execution_arn and record.status == "completed":
+            status = self.check_pipeline_status(record.pipeline_execution_arn)
+            record = record.model_copy(update={"pipeline_status": str(status["status"])})
+        return record
+
+    def current_production(self) -> ProductionView:
+        """The live SSM values and config, and the completed promotion that put them there."""
+        try:
+            snap = self.store.snapshot("read")
+            latest = self.ledger.latest_completed()
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+        return ProductionView(ssm=snap.values, config=snap.config_obj(), promotion=latest)
+
+    # --- internals -----------------------------------------------------------------
+    def _transaction(self) -> Transaction:
+        return Transaction(
+            store=self.store,
+            lock=self.lock,
+            ledger=self.ledger,
+            tracker=self.tracker,
+            clock=self.clock,
+            start_pipeline=lambda pid, ch: self.trigger_production_pipeline(
+                ch.run_id, promotion_id=pid, approver=ch.approver
+            ),
+            stop_pipeline=self._stop_pipeline,
+        )
+
+    def _tracked(self, run_id: str) -> str | None:
+        """``run_id`` when the tracker knows that run (events attach to it), else None."""
+        try:
+            self.tracker.get_run(run_id)
+        except (NotFoundError, ValidationError):
+            return None
+        return run_id
+
+    def production_run_id(self) -> str | None:
+        """The run in production: ``model.version`` of the live config (None when unknown).
+
+        Raises the mapped AWS errors (AccessDenied, AwsOperationError) when the config
+        cannot be read; a missing config is simply "unknown".
+        """
+        try:
+            snap = self.store.snapshot("read")
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+        return _production_run_id(snap)
+
+    def _gates(self, run: RunDetail, current: Snapshot) -> list[Gate]:
+        config = current.config_obj() or {}
+        model = config.get("model") if isinstance(config, dict) else None
+        production_run_id = _production_run_id(current)
+        production_metrics: dict[str, float] | None = None
+        if production_run_id is not None:
+            try:
+                production_metrics = dict(self.tracker.get_run(production_run_id).metrics)
+            except NotFoundError:
+                perf = model.get("performance") if isinstance(model, dict) else None
+                production_metrics = (
+                    {k: float(v) for k, v in perf.items() if isinstance(v, (int, float))}
+                    if isinstance(perf, dict)
+                    else None
+                )
+        return evaluate_gates(
+            run.metrics,
+            min_accuracy=self.settings.min_accuracy,
+            max_average_precision_drop=self.settings.max_average_precision_drop,
+            production_run_id=production_run_id,
+            production_metrics=production_metrics,
+        )
+
+
+def _production_run_id(snap: Snapshot) -> str | None:
+    config = snap.config_obj()
+    model = config.get("model") if isinstance(config, dict) else None
+    version = model.get("version") if isinstance(model, dict) else None
+    return str(version) if version else None
+
+
+def _check_approver(approver: Any) -> str:
+    if not isinstance(approver, str) or not approver.strip():
+        raise ValidationError(
+            "approver must be a non-empty string (the user approving)", field="approver"
+        )
+    return approver.strip()

@@ -1,0 +1,168 @@
+"""One promotion at a time: an S3 lock object created with ``IfNoneMatch='*'``.
+
+The lock body names the holder, the promotion and the expiry. A held,
+unexpired lock raises :class:`ConflictError`. An expired lock (its holder
+crashed) is replaced with ``IfMatch=<etag it had when read>``, so when two
+processes try to take over the same expired lock only one put succeeds.
+Release is a delete conditioned on the lock's current ETag, so a process
+never deletes a lock someone else took over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from fraud_jlab.aws import error_code
+from fraud_jlab.errors import ConflictError
+from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
+from fraud_jlab.promotion.state import StepFailed
+
+LOCK_KEY = "locks/promotion.lock"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LockLease:
+    """A held lock: the ETag of our lock object identifies our ownership."""
+
+    etag: str
+    token: str
+    holder: str
+    expires_at: datetime
+
+
+class PromotionLock:
+    """The S3 promotion lock in ``bucket``."""
+
+    def __init__(
+        self, s3: Any, bucket: str, clock: Callable[[], datetime], ttl_seconds: int
+    ) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.clock = clock
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    def _body(self, holder: str, token: str, expires: datetime, promotion_id: str | None) -> bytes:
+        return json.dumps(
+            {
+                "holder": holder,
+                "promotion_id": promotion_id,
+                "token": token,
+                "acquired_at": self.clock().isoformat(),
+                "expires_at": expires.isoformat(),
+            }
+        ).encode()
+
+    def _put(
+        self, body: bytes, condition: dict[str, str], step: str = "acquire_lock"
+    ) -> str | None:
+        """Put the lock; ``None`` when the condition failed (someone else holds it)."""
+        try:
+            resp = self.s3.put_object(
+                Bucket=self.bucket,
+                Key=LOCK_KEY,
+                Body=body,
+                ContentType="application/json",
+                **condition,
+            )
+        except AWS_ERRORS as exc:
+            if error_code(exc) in PRECONDITION_CODES | NOT_FOUND_CODES:
+                return None
+            raise StepFailed(step, "s3", exc) from exc
+        return str(resp["ETag"])
+
+    def acquire(self, holder: str, promotion_id: str | None = None) -> LockLease:
+        """Take the lock or raise ConflictError naming the holder and the expiry."""
+        token = secrets.token_hex(8)
+        expires = self.clock() + self.ttl
+        etag = self._put(self._body(holder, token, expires, promotion_id), {"IfNoneMatch": "*"})
+        if etag is not None:
+            return LockLease(etag, token, holder, expires)
+        current = self._read()
+        if current is None:
+            # Released between our put and our read: one more try, then give up.
+            etag = self._put(self._body(holder, token, expires, promotion_id), {"IfNoneMatch": "*"})
+            if etag is not None:
+                return LockLease(etag, token, holder, expires)
+            raise ConflictError("Another promotion just took the promotion lock; try again.")
+        info, old_etag = current
+        their_expiry = _parse_time(info.get("expires_at"))
+        if their_expiry is not None and their_expiry > self.clock():
+            raise ConflictError(
+                f"Another promotion is in progress: the lock s3://{self.bucket}/{LOCK_KEY} is held by "
+                f"{info.get('holder', 'unknown')!s} (promotion {info.get('promotion_id') or 'starting'}) "
+                f"until {their_expiry.isoformat()}. Production was not changed; try again after it finishes."
+            )
+        etag = self._put(self._body(holder, token, expires, promotion_id), {"IfMatch": old_etag})
+        if etag is None:
+            raise ConflictError(
+                "Another process took over the expired promotion lock first; production was not changed."
+            )
+        log.warning(
+            "Took over an expired promotion lock held by %s (expired %s)",
+            info.get("holder"),
+            info.get("expires_at"),
+        )
+        return LockLease(etag, token, holder, expires)
+
+    def name_promotion(self, lease: LockLease, promotion_id: str) -> None:
+        """Record the promotion id in our lock (conditional on still owning it)."""
+        etag = self._put(
+            self._body(lease.holder, lease.token, lease.expires_at, promotion_id),
+            {"IfMatch": lease.etag},
+            step="name_lock",
+        )
+        if etag is None:
+            raise ConflictError(
+                "The promotion lock was taken over by another process; production was not changed."
+            )
+        lease.etag = etag
+
+    def release(self, lease: LockLease) -> bool:
+        """Delete our lock (only if it is still ours). False, with a warning, when that failed."""
+        try:
+            self.s3.delete_object(Bucket=self.bucket, Key=LOCK_KEY, IfMatch=lease.etag)
+        except AWS_ERRORS as exc:
+            log.warning(
+                "Could not release the promotion lock s3://%s/%s (%s); it expires at %s",
+                self.bucket,
+                LOCK_KEY,
+                error_code(exc) or exc,
+                lease.expires_at.isoformat(),
+            )
+            return False
+        return True
+
+    def _read(self) -> tuple[dict[str, Any], str] | None:
+        try:
+            resp = self.s3.get_object(Bucket=self.bucket, Key=LOCK_KEY)
+        except AWS_ERRORS as exc:
+            if error_code(exc) in NOT_FOUND_CODES:
+                return None
+            raise StepFailed("acquire_lock", "s3", exc) from exc
+        raw = resp["Body"].read()
+        try:
+            info = json.loads(raw)
+        except ValueError:
+            info = {}
+        if not isinstance(info, dict):
+            info = {}
+        if "expires_at" not in info and resp.get("LastModified") is not None:
+            # An unreadable lock expires one TTL after it was written.
+            info["expires_at"] = (resp["LastModified"] + self.ttl).isoformat()
+        return info, str(resp["ETag"])
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,129 @@
+"""Promotion ledger and plan models (the REST shapes of API.md "Promotions").
+
+``PromotionRecord`` is what the ledger stores for every attempt (one JSON
+object per state change, never overwritten); ``PromotionPlan`` is what a dry
+run returns. Both serialise unchanged to the REST API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PromotionKind = Literal["promotion", "rollback"]
+PromotionStatus = Literal["completed", "rolled_back", "failed"]
+
+
+class Gate(BaseModel):
+    """One promotion gate and its outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    passed: bool
+    detail: str
+
+
+class ProductionState(BaseModel):
+    """The production state fraud_jlab manages: the SSM values and the config file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ssm: dict[str, str | None] = Field(
+        description="SSM path -> value (null when the parameter does not exist)."
+    )
+    config: dict[str, Any] | None = Field(
+        default=None, description="production-model-config.yaml parsed (null when absent)."
+    )
+
+
+class PromotionRecord(BaseModel):
+    """The ledger record of one promotion or rollback attempt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotion_id: str = Field(description="Time-sortable id (26-character ULID).")
+    kind: PromotionKind
+    status: PromotionStatus = Field(
+        description="completed; rolled_back (production verified unchanged); failed (restore failed)."
+    )
+    run_id: str
+    experiment_name: str | None = None
+    approver: str
+    reason: str
+    timestamp: datetime
+    forced: bool = False
+    gates: list[Gate] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    before: ProductionState
+    after: ProductionState
+    parameter_store_backup_key: str
+    config_file_backup_key: str | None = None
+    pipeline_execution_arn: str | None = None
+    pipeline_status: str | None = None
+    failed_step: str | None = None
+    error: str | None = None
+    rollback_of: str | None = None
+
+
+class SsmDiff(BaseModel):
+    """One SSM parameter: current value versus the value a promotion would write."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    current: str | None
+    new: str
+    changed: bool
+
+
+class ConfigDiff(BaseModel):
+    """The config file now and after the promotion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current: dict[str, Any] | None
+    new: dict[str, Any]
+
+
+class PlanDiff(BaseModel):
+    """Everything a promotion would change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ssm: list[SsmDiff]
+    config: ConfigDiff
+
+
+class PromotionPlan(BaseModel):
+    """What a dry run returns: the diff and the gate results; nothing was written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    hyperparameters: dict[str, str]
+    gates: list[Gate]
+    gates_passed: bool
+    diff: PlanDiff
+
+
+class PromotionsPage(BaseModel):
+    """One page of the ledger, newest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotions: list[PromotionRecord]
+    next_page_token: str | None = None
+
+
+class ProductionView(BaseModel):
+    """``GET production``: what is live and the promotion that put it there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ssm: dict[str, str | None]
+    config: dict[str, Any] | None = None
+    promotion: PromotionRecord | None = None

@@ -1,0 +1,364 @@
+"""The all-or-nothing path every production change (promotion or rollback) takes.
+
+Order of operations (the AWS calls are numbered in the fault-injection test):
+
+1. take the S3 lock, name the promotion in it;
+2. read the six SSM values + versions and the config (+ ETag) -> ``before``;
+3. write the Parameter Store backup and a copy of the current config (never overwritten);
+4. write the ledger attempt ``promotions/<id>/attempt.json`` (``in_progress``);
+5. staleness check: SSM versions and config ETag still as read, else ConflictError;
+6. put (or delete) each SSM parameter, write the config (conditional on the ETag
+   read), archive the new config, start the pipeline when asked;
+7. log the tracker event, then write the final ledger record: the commit point.
+
+A failure in 6 or 7 restores every SSM value and the config from ``before``
+(only values that are still what this attempt wrote, so a concurrent manual
+change is never clobbered), stops a started pipeline execution, re-reads
+production to VERIFY it equals ``before``, records the attempt ``rolled_back``
+(or ``failed`` when the restore could not be completed) and raises. The lock is
+released in ``finally``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fraud_jlab.aws import error_code
+from fraud_jlab.errors import (
+    AccessDenied,
+    AwsOperationError,
+    ConflictError,
+    FraudJlabError,
+)
+from fraud_jlab.promotion.aws_errors import (
+    ACCESS_DENIED_CODES,
+    PRECONDITION_CODES,
+    describe_aws_error,
+    map_aws_error,
+)
+from fraud_jlab.promotion.ledger import PromotionLedger
+from fraud_jlab.promotion.lock import LockLease, PromotionLock
+from fraud_jlab.promotion.models import Gate, ProductionState, PromotionKind, PromotionRecord
+from fraud_jlab.promotion.state import (
+    CONFIG_KEY,
+    ProductionStore,
+    Snapshot,
+    StepFailed,
+    backup_document,
+    dump_config,
+)
+from fraud_jlab.tracking.contract import TrackerStore
+from fraud_jlab.tracking.ids import new_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Change:
+    """What a promotion or rollback wants production to become, and why."""
+
+    kind: PromotionKind
+    run_id: str
+    experiment_name: str | None
+    approver: str
+    reason: str
+    desired_ssm: dict[str, str | None]
+    desired_config: dict[str, Any] | None
+    hyperparameters: dict[str, str]
+    metrics: dict[str, float] = field(default_factory=dict)
+    gates: list[Gate] = field(default_factory=list)
+    forced: bool = False
+    trigger_pipeline: bool = False
+    rollback_of: str | None = None
+    #: The tracker run the event is attached to (None when ``run_id`` is not a tracked run).
+    event_run_id: str | None = None
+
+
+class _Stale(Exception):
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+@dataclass
+class Transaction:
+    """Runs one :class:`Change` all-or-nothing (see the module docstring)."""
+
+    store: ProductionStore
+    lock: PromotionLock
+    ledger: PromotionLedger
+    tracker: TrackerStore
+    clock: Callable[[], datetime]
+    start_pipeline: Callable[[str, Change], str]
+    stop_pipeline: Callable[[str], None]
+
+    def run(self, change: Change) -> PromotionRecord:
+        """Apply ``change``; returns the completed ledger record or raises (see module doc)."""
+        try:
+            lease = self.lock.acquire(change.approver)
+        except StepFailed as exc:
+            raise map_aws_error(
+                exc.cause,
+                service=exc.service,
+                step=exc.step,
+                bucket=self.store.bucket,
+                suffix="Production unchanged.",
+                production_unchanged=True,
+            ) from exc
+        try:
+            return self._locked(change, lease)
+        finally:
+            self.lock.release(lease)
+
+    # --- the locked part -----------------------------------------------------
+    def _locked(self, change: Change, lease: LockLease) -> PromotionRecord:
+        promotion_id = new_id(int(self.clock().timestamp() * 1000))
+        try:
+            self.lock.name_promotion(lease, promotion_id)
+            before = self.store.snapshot("read")
+        except StepFailed as exc:
+            raise map_aws_error(
+                exc.cause,
+                service=exc.service,
+                step=exc.step,
+                bucket=self.store.bucket,
+                suffix="Production unchanged.",
+                production_unchanged=True,
+            ) from exc
+        started = self.clock()
+        backup_key = self.store.new_key("backup", started)
+        record = PromotionRecord(
+            promotion_id=promotion_id,
+            kind=change.kind,
+            status="rolled_back",
+            run_id=change.run_id,
+            experiment_name=change.experiment_name,
+            approver=change.approver,
+            reason=change.reason,
+            timestamp=started,
+            forced=change.forced,
+            gates=change.gates,
+            metrics=change.metrics,
+            hyperparameters=change.hyperparameters,
+            before=ProductionState(ssm=before.values, config=before.config_obj()),
+            after=ProductionState(ssm=change.desired_ssm, config=change.desired_config),
+            parameter_store_backup_key="",
+            rollback_of=change.rollback_of,
+        )
+        new_bytes = None if change.desired_config is None else dump_config(change.desired_config)
+        step = "backup_parameters"
+        try:
+            self.store.put_new(
+                step, backup_key, backup_document(before, started, promotion_id), "application/yaml"
+            )
+            record.parameter_store_backup_key = backup_key
+            if before.config_bytes is not None:
+                config_backup = self.store.new_key("archive", started)
+                self.store.put_new(
+                    "backup_config", config_backup, before.config_bytes, "application/yaml"
+                )
+                record.config_file_backup_key = config_backup
+            attempt = record.model_dump(mode="json") | {"status": "in_progress"}
+            self.ledger.write_attempt(promotion_id, attempt)
+            self._check_fresh(before)
+        except _Stale as exc:
+            message = (
+                f"Production changed since promotion {promotion_id} read it ({exc.detail}); "
+                "nothing was written. Production unchanged; review the change and try again."
+            )
+            self._finish_failed(
+                record, "staleness_check", message, "rolled_back", change.event_run_id
+            )
+            raise ConflictError(message) from exc
+        except StepFailed as exc:
+            err = map_aws_error(
+                exc.cause,
+                service=exc.service,
+                step=exc.step,
+                bucket=self.store.bucket,
+                suffix=f"Nothing was changed: production unchanged (promotion {promotion_id}).",
+                production_unchanged=True,
+            )
+            self._finish_failed(record, exc.step, str(err), "rolled_back", change.event_run_id)
+            raise err from exc
+        return self._apply(change, record, before, new_bytes)
+
+    def _check_fresh(self, before: Snapshot) -> None:
+        _, versions = self.store.read_parameters("staleness_check")
+        if versions != before.versions:
+            changed = sorted(p for p in versions if versions[p] != before.versions[p])
+            raise _Stale("SSM parameters changed by someone else: " + ", ".join(changed))
+        if self.store.config_etag("staleness_check") != before.config_etag:
+            raise _Stale(f"s3://{self.store.bucket}/{CONFIG_KEY} changed by someone else")
+
+    def _apply(
+        self, change: Change, record: PromotionRecord, before: Snapshot, new_bytes: bytes | None
+    ) -> PromotionRecord:
+        step = "start"
+        try:
+            for path, value in change.desired_ssm.items():
+                name = path.rsplit("/", 1)[-1]
+                if value is None:
+                    step = f"delete_parameter:{name}"
+                    if before.values.get(path) is not None:
+                        self.store.delete_parameter(step, path)
+                else:
+                    step = f"put_parameter:{name}"
+                    self.store.put_parameter(step, path, value)
+            if new_bytes is None:
+                if before.config_etag is not None:
+                    step = "delete_config"
+                    self.store.delete_config(step, before.config_etag)
+            else:
+                step = "write_config"
+                self.store.put_config(step, new_bytes, before.config_etag)
+                step = "archive_config"
+                self.store.put_new(
+                    step, self.store.new_key("archive", self.clock()), new_bytes, "application/yaml"
+                )
+            if change.trigger_pipeline:
+                step = "trigger_pipeline"
+                record.pipeline_execution_arn = self.start_pipeline(record.promotion_id, change)
+                record.pipeline_status = "RUNNING"
+            step = "tracker_event"
+            record.status = "completed"
+            self.tracker.log_event("promotion", _event_payload(record), run_id=change.event_run_id)
+            step = "ledger_record"
+            self.ledger.write_record(record)
+            return record
+        except Exception as exc:  # any failure after the backup must restore production
+            cause = exc.cause if isinstance(exc, StepFailed) else exc
+            service = exc.service if isinstance(exc, StepFailed) else "fraud_jlab"
+            raise self._roll_back(record, before, change, new_bytes, step, service, cause) from exc
+
+    # --- restore ---------------------------------------------------------------
+    def _roll_back(
+        self,
+        record: PromotionRecord,
+        before: Snapshot,
+        change: Change,
+        new_bytes: bytes | None,
+        step: str,
+        service: str,
+        cause: BaseException,
+    ) -> FraudJlabError:
+        problems = self._restore(record, before, change, new_bytes)
+        code = error_code(cause) or type(cause).__name__
+        what = (
+            describe_aws_error(cause, service=service, bucket=self.store.bucket)
+            if service != "fraud_jlab"
+            else f"{type(cause).__name__}: {cause}"
+        )
+        backups = f"s3://{self.store.bucket}/{record.parameter_store_backup_key}" + (
+            f" and s3://{self.store.bucket}/{record.config_file_backup_key}"
+            if record.config_file_backup_key
+            else ""
+        )
+        head = f"Promotion {record.promotion_id} failed at step '{step}' ({code}): {what}."
+        if not problems:
+            message = (
+                f"{head} Production unchanged: every SSM value and the config file were restored "
+                f"and verified equal to their state before the promotion (backup {backups})."
+            )
+            status = "rolled_back"
+        else:
+            message = (
+                f"{head} Restore INCOMPLETE, production may be changed: {'; '.join(problems)}. "
+                f"The state before the promotion is backed up at {backups}."
+            )
+            status = "failed"
+        self._finish_failed(record, step, message, status, change.event_run_id)
+        if status == "rolled_back" and code in ACCESS_DENIED_CODES:
+            return AccessDenied(message)
+        if status == "rolled_back" and step == "write_config" and code in PRECONDITION_CODES:
+            return ConflictError(message)
+        return AwsOperationError(
+            message, step=step, aws_error_code=code, production_unchanged=status == "rolled_back"
+        )
+
+    def _restore(
+        self, record: PromotionRecord, before: Snapshot, change: Change, new_bytes: bytes | None
+    ) -> list[str]:
+        problems: list[str] = []
+        if record.pipeline_execution_arn:
+            try:
+                self.stop_pipeline(record.pipeline_execution_arn)
+                record.pipeline_status = "ABORTED"
+            except Exception as exc:
+                problems.append(
+                    f"pipeline execution {record.pipeline_execution_arn} could not be stopped "
+                    f"({error_code(exc) or exc}); stop it in the Step Functions console"
+                )
+        try:
+            current, _ = self.store.read_parameters("restore_read")
+            for path, want in before.values.items():
+                now = current.get(path)
+                if now == want:
+                    continue
+                if now != change.desired_ssm.get(path):
+                    problems.append(f"{path} is {now!r}, changed by someone else; left as is")
+                elif want is None:
+                    self.store.delete_parameter("restore_parameter", path)
+                else:
+                    self.store.put_parameter("restore_parameter", path, want)
+            body, etag = self.store.read_object("restore_read", CONFIG_KEY)
+            if body != before.config_bytes:
+                if body != new_bytes or etag is None:
+                    problems.append(
+                        f"s3://{self.store.bucket}/{CONFIG_KEY} was changed by someone else; left as is"
+                    )
+                elif before.config_bytes is None:
+                    self.store.delete_config("restore_config", etag)
+                else:
+                    self.store.put_config("restore_config", before.config_bytes, etag)
+        except StepFailed as exc:
+            problems.append(
+                f"restore step '{exc.step}' failed ({error_code(exc.cause) or exc.cause})"
+            )
+        if problems:
+            return problems
+        try:
+            after = self.store.snapshot("verify")
+        except StepFailed as exc:
+            return [f"could not verify the restore ({error_code(exc.cause) or exc.cause})"]
+        wrong = [p for p in before.values if after.values[p] != before.values[p]]
+        if after.config_bytes != before.config_bytes:
+            wrong.append(f"s3://{self.store.bucket}/{CONFIG_KEY}")
+        if wrong:
+            problems.append("verification found these differ from before: " + ", ".join(wrong))
+        return problems
+
+    def _finish_failed(
+        self,
+        record: PromotionRecord,
+        step: str,
+        message: str,
+        status: str,
+        event_run_id: str | None,
+    ) -> None:
+        record.status = "failed" if status == "failed" else "rolled_back"
+        record.failed_step = step
+        record.error = message
+        try:
+            self.ledger.write_record(record)
+        except StepFailed as exc:
+            log.error("Could not write ledger record %s: %s", record.promotion_id, exc)
+        try:
+            self.tracker.log_event("promotion", _event_payload(record), run_id=event_run_id)
+        except Exception:
+            log.exception("Could not log promotion event %s to the tracker", record.promotion_id)
+
+
+def _event_payload(record: PromotionRecord) -> dict[str, Any]:
+    """The tracker event: the full record plus the seed's ``experiment_id``."""
+    payload: dict[str, Any] = json.loads(record.model_dump_json())
+    payload["experiment_id"] = record.run_id
+    return payload
+
+
+__all__ = ["Change", "Transaction"]

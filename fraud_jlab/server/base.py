@@ -1,0 +1,272 @@
+"""Base handler for every fraud_jlab REST endpoint.
+
+Handlers stay thin: parse the request (query args, a pydantic body), call the
+core off the event loop with :meth:`FraudJlabHandler.run_blocking`, write a
+pydantic model. Exceptions are mapped to HTTP status in exactly one place,
+:meth:`FraudJlabHandler.send_error`, so no handler catches domain errors itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.client import responses
+from typing import Any, ClassVar, TypeVar
+
+import anyio.to_thread
+import pydantic
+from jupyter_server.base.handlers import APIHandler
+from tornado.web import HTTPError
+
+from fraud_jlab.config import FraudJlab
+from fraud_jlab.errors import (
+    AccessDenied,
+    AwsOperationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from fraud_jlab.server.openapi import Operation
+from fraud_jlab.tracking.contract import TrackerStore
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+ResultT = TypeVar("ResultT")
+
+#: The resource name production-changing routes are authorized against.
+PROMOTIONS_AUTH_RESOURCE = "fraud_jlab_promotions"
+
+
+@dataclass
+class FraudJlabContext:
+    """What the extension hands to every handler through ``initialize(context=...)``.
+
+    Mutable on purpose: tests may swap ``tracker`` on a running server.
+    """
+
+    settings: FraudJlab
+    tracker: TrackerStore
+    #: Every ``(path relative to fraud-jlab/api/, handler class)`` the extension serves.
+    routes: list[tuple[str, type[Any]]] = field(default_factory=list)
+
+
+def _pydantic_errors(exc: pydantic.ValidationError) -> tuple[list[str], str | None]:
+    """One readable line per pydantic error, plus the dotted location of the first one."""
+    lines: list[str] = []
+    first_field: str | None = None
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        if first_field is None and loc:
+            first_field = loc
+        lines.append(
+            f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid"))
+        )
+    return lines, first_field
+
+
+def error_status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """Map an exception to ``(status, {"message", "errors", "field"})``.
+
+    The single mapping from :mod:`fraud_jlab.errors` to HTTP; 500 hides the
+    exception text (the caller logs the traceback).
+    """
+    if isinstance(exc, pydantic.ValidationError):
+        lines, field = _pydantic_errors(exc)
+        message = "Invalid request: " + "; ".join(lines)
+        return 400, {"message": message, "errors": lines, "field": field}
+    if isinstance(exc, ValidationError):
+        return 400, {"message": str(exc), "errors": list(exc.errors), "field": exc.field}
+    if isinstance(exc, (AccessDenied, PermissionError)):
+        return 403, {"message": str(exc) or "Forbidden", "errors": [], "field": None}
+    if isinstance(exc, NotFoundError):
+        return 404, {"message": str(exc), "errors": [], "field": None}
+    if isinstance(exc, ConflictError):
+        return 409, {"message": str(exc), "errors": [], "field": None}
+    if isinstance(exc, AwsOperationError):
+        return 502, {"message": str(exc), "errors": [], "field": None}
+    if isinstance(exc, HTTPError):
+        status = exc.status_code
+        message = exc.log_message or exc.reason or responses.get(status, "Error")
+        if exc.log_message and exc.args:
+            try:
+                message = exc.log_message % exc.args
+            except (TypeError, ValueError):
+                message = exc.log_message
+        return status, {"message": message, "errors": [], "field": None}
+    return 500, {
+        "message": "Internal server error; the traceback is in the Jupyter server log.",
+        "errors": [],
+        "field": None,
+    }
+
+
+class FraudJlabHandler(APIHandler):
+    """Base class of fraud_jlab handlers.
+
+    Subclasses decorate every verb with ``@tornado.web.authenticated`` and
+    declare their OpenAPI operations in ``operations`` (see
+    :mod:`fraud_jlab.server.openapi`).
+    """
+
+    #: HTTP verb (lower case) -> OpenAPI operation, read by the OpenAPI generator.
+    operations: ClassVar[dict[str, Operation]] = {}
+
+    def initialize(self, context: FraudJlabContext, **kwargs: Any) -> None:
+        super().initialize(**kwargs)
+        self._fj_context = context
+
+    # --- dependencies ------------------------------------------------------
+    @property
+    def fraud_settings(self) -> FraudJlab:
+        """The server's fraud_jlab settings."""
+        return self._fj_context.settings
+
+    @property
+    def tracker(self) -> TrackerStore:
+        """The tracker built from ``FraudJlab.tracking_uri`` at start-up."""
+        return self._fj_context.tracker
+
+    @property
+    def user_name(self) -> str:
+        """The authenticated Jupyter user's name (``IdentityProvider``)."""
+        user = self.current_user
+        name = getattr(user, "username", None) or getattr(user, "name", None)
+        return str(name) if name else "anonymous"
+
+    # --- blocking work -----------------------------------------------------
+    async def run_blocking(self, fn: Callable[..., ResultT], *args: Any, **kwargs: Any) -> ResultT:
+        """Run ``fn(*args, **kwargs)`` in a worker thread and await its result.
+
+        Every store call, boto3 call or training step goes through here so the
+        tornado event loop keeps serving other requests.
+        """
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+    # --- request parsing ---------------------------------------------------
+    def parse_body(self, model: type[ModelT]) -> ModelT:
+        """Parse the JSON request body into ``model``.
+
+        Raises ValidationError (field ``body``) for missing or malformed JSON and
+        pydantic.ValidationError for a body that does not fit the model (both 400).
+        """
+        raw = self.request.body or b""
+        if not raw.strip():
+            raise ValidationError("Request body is empty; expected a JSON object", field="body")
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValidationError(f"Request body is not valid JSON: {exc}", field="body") from exc
+        if not isinstance(data, dict):
+            raise ValidationError(
+                f"Request body must be a JSON object, got {type(data).__name__}", field="body"
+            )
+        return model.model_validate(data)
+
+    def query_str(self, name: str, default: str | None = None) -> str | None:
+        """The last value of query argument ``name`` (stripped), or ``default``."""
+        value = self.get_query_argument(name, default=None)
+        if value is None:
+            return default
+        return value.strip()
+
+    def query_list(self, name: str) -> list[str]:
+        """All values of ``name``; each may also be comma-separated (``a,b&name=c`` -> a, b, c)."""
+        out: list[str] = []
+        for raw in self.get_query_arguments(name):
+            out.extend(part.strip() for part in raw.split(",") if part.strip())
+        return out
+
+    def query_int(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        """Integer query argument within ``minimum..maximum``.
+
+        Raises ValidationError naming ``name`` and the allowed range.
+        """
+        raw = self.get_query_argument(name, default=None)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValidationError(
+                f"{name} must be an integer between {minimum} and {maximum}, got {raw!r}",
+                field=name,
+            ) from None
+        if not minimum <= value <= maximum:
+            raise ValidationError(
+                f"{name} must be between {minimum} and {maximum}, got {value}", field=name
+            )
+        return value
+
+    def query_bool(self, name: str, default: bool = False) -> bool:
+        """Boolean query argument (``true/false/1/0/yes/no``); raises ValidationError otherwise."""
+        raw = self.get_query_argument(name, default=None)
+        if raw is None or raw.strip() == "":
+            return default
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes"}:
+            return True
+        if value in {"0", "false", "no"}:
+            return False
+        raise ValidationError(f"{name} must be true or false, got {raw!r}", field=name)
+
+    # --- responses ---------------------------------------------------------
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """Finish the request with ``data`` as JSON."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def write_model(self, model: pydantic.BaseModel, status: int = 200) -> None:
+        """Finish the request with a pydantic model (``model_dump(mode="json")``)."""
+        self.write_json(model.model_dump(mode="json"), status)
+
+    # --- errors (the one place exceptions become HTTP status) ---------------
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        if exc_info and exc_info[1] is not None:
+            status_code, _ = error_status_and_body(exc_info[1])
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if value is None:
+            super().log_exception(typ, value, tb)
+            return
+        status, body = error_status_and_body(value)
+        if status >= 500:
+            self.log.error(
+                "%s %s -> %d:\n%s",
+                self.request.method,
+                self.request.uri,
+                status,
+                "".join(traceback.format_exception(typ, value, tb)),
+            )
+        else:
+            self.log.warning(
+                "%s %s -> %d: %s", self.request.method, self.request.uri, status, body["message"]
+            )
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        if exc_info and exc_info[1] is not None:
+            _, body = error_status_and_body(exc_info[1])
+        else:
+            body = {
+                "message": responses.get(status_code, "Error"),
+                "errors": [],
+                "field": None,
+            }
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+
+class PromotionAuthorizedHandler(FraudJlabHandler):
+    """Base for production-changing routes.
+
+    Verbs carry both ``@tornado.web.authenticated`` and
+    ``@jupyter_server.auth.decorator.authorized`` so a custom ``Authorizer`` can
+    allow or deny ``fraud_jlab_promotions`` separately from the rest of Jupyter.
+    """
+
+    auth_resource = PROMOTIONS_AUTH_RESOURCE

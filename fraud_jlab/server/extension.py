@@ -1,0 +1,72 @@
+"""The fraud_jlab Jupyter server extension.
+
+Builds :class:`fraud_jlab.config.FraudJlab` from the server config
+(``c.FraudJlab.*``, then ``FRAUD_JLAB_*`` environment overrides), opens the
+tracker for ``tracking_uri`` and serves every handler module's routes under
+``<base_url>fraud-jlab/api/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+
+from fraud_jlab.config import FraudJlab, set_settings
+from fraud_jlab.server import compare_handlers, promotion_handlers, runs_handlers
+from fraud_jlab.server.base import FraudJlabContext
+from fraud_jlab.tracking.registry import tracker_from_uri
+
+API_PREFIX = runs_handlers.API_PREFIX
+
+#: Handler modules; each exposes ``routes() -> list[tuple[str, type]]``.
+ROUTE_MODULES: Sequence[ModuleType] = (runs_handlers, compare_handlers, promotion_handlers)
+
+
+def collect_routes(
+    modules: Sequence[ModuleType] = ROUTE_MODULES,
+) -> list[tuple[str, type[Any]]]:
+    """Every ``(path relative to fraud-jlab/api/, handler class)`` the extension serves.
+
+    Raises ValueError when two modules claim the same path.
+    """
+    table: list[tuple[str, type[Any]]] = []
+    seen: dict[str, str] = {}
+    for module in modules:
+        module_routes: Callable[[], list[tuple[str, type[Any]]]] = module.routes
+        for path, handler in module_routes():
+            if path in seen:
+                raise ValueError(f"route {path!r} defined by {seen[path]} and {module.__name__}")
+            seen[path] = module.__name__
+            table.append((path, handler))
+    return table
+
+
+class FraudJlabExtension(ExtensionApp):
+    """Jupyter server extension serving the fraud_jlab REST API."""
+
+    name = "fraud_jlab"
+    load_other_extensions = True
+
+    def initialize_settings(self) -> None:
+        settings = FraudJlab(parent=self)
+        set_settings(settings)
+        tracker = tracker_from_uri(settings.tracking_uri)
+        self.fraud_context = FraudJlabContext(
+            settings=settings, tracker=tracker, routes=collect_routes()
+        )
+        self.settings["fraud_jlab_context"] = self.fraud_context
+        self.log.info(
+            "fraud_jlab: tracking runs with %s at %s",
+            type(tracker).__name__,
+            settings.tracking_uri,
+        )
+
+    def initialize_handlers(self) -> None:
+        for path, handler in self.fraud_context.routes:
+            self.handlers.append(
+                (url_path_join(API_PREFIX, path), handler, {"context": self.fraud_context})
+            )

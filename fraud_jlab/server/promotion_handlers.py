@@ -1,0 +1,199 @@
+"""REST handlers for production promotion (API.md "Promotions").
+
+Thin: parse, call :class:`fraud_jlab.promotion.ProductionIntegrator` in a
+worker thread, write the model. The approver is always the authenticated
+Jupyter user, never a body field; production-changing verbs are also
+``@authorized`` against ``fraud_jlab_promotions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from fraud_jlab.promotion import (
+    ProductionIntegrator,
+    ProductionView,
+    PromotionPlan,
+    PromotionRecord,
+    PromotionsPage,
+)
+from fraud_jlab.server.base import FraudJlabHandler, PromotionAuthorizedHandler
+from fraud_jlab.server.openapi import Operation, QueryParam
+
+MAX_PAGE = 1000
+DEFAULT_PAGE = 50
+
+
+class PromotionRequest(BaseModel):
+    """``POST promotions`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str = Field(min_length=1, description="The tracked run to promote.")
+    reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
+    trigger_pipeline: StrictBool = Field(
+        default=False, description="Start the production pipeline."
+    )
+    dry_run: StrictBool = Field(
+        default=False, description="Return the diff and gates; write nothing."
+    )
+    force: StrictBool = Field(default=False, description="Override failed gates (recorded).")
+
+
+class RollbackRequest(BaseModel):
+    """``POST promotions/{promotion_id}/rollback`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
+
+
+def _integrator(handler: FraudJlabHandler) -> ProductionIntegrator:
+    # Built inside the worker thread: boto3 clients are created per request.
+    return ProductionIntegrator(settings=handler.fraud_settings, tracker=handler.tracker)
+
+
+def _promote(handler: FraudJlabHandler, body: PromotionRequest, approver: str) -> Any:
+    return _integrator(handler).promote_run(
+        body.run_id,
+        approver=approver,
+        reason=body.reason,
+        trigger_pipeline=body.trigger_pipeline,
+        dry_run=body.dry_run,
+        force=body.force,
+    )
+
+
+class PromotionsHandler(PromotionAuthorizedHandler):
+    """``GET promotions`` (the ledger) and ``POST promotions`` (promote a run)."""
+
+    operations = {
+        "get": Operation(
+            operation_id="listPromotions",
+            summary="The promotion ledger, newest first",
+            tags=("promotions",),
+            query=(
+                QueryParam(
+                    "max_results",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+                    "Page size.",
+                ),
+                QueryParam(
+                    "page_token", {"type": "string"}, "`next_page_token` of the previous page."
+                ),
+            ),
+            responses={200: PromotionsPage},
+            errors=(502,),
+        ),
+        "post": Operation(
+            operation_id="promoteRun",
+            summary="Promote a run to production (all-or-nothing), or plan it with dry_run",
+            description=(
+                "200 with a PromotionPlan for dry_run (nothing written); otherwise 201 with the "
+                "ledger record. 409 when another promotion holds the lock or production changed "
+                "meanwhile; 502 when an AWS call failed (the message says 'production unchanged' "
+                "when everything was restored and verified)."
+            ),
+            tags=("promotions",),
+            request_model=PromotionRequest,
+            responses={200: PromotionPlan, 201: PromotionRecord},
+            errors=(404, 409, 502),
+        ),
+    }
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        max_results = self.query_int("max_results", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
+        page_token = self.query_str("page_token") or None
+        page = await self.run_blocking(
+            lambda: _integrator(self).list_promotions(max_results, page_token)
+        )
+        self.write_model(page)
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse_body(PromotionRequest)
+        result = await self.run_blocking(_promote, self, body, self.user_name)
+        self.write_model(result, status=200 if isinstance(result, PromotionPlan) else 201)
+
+
+class PromotionHandler(FraudJlabHandler):
+    """``GET promotions/{promotion_id}``."""
+
+    operations = {
+        "get": Operation(
+            operation_id="getPromotion",
+            summary="One ledger record, with the live pipeline status when one was started",
+            tags=("promotions",),
+            path_params={"promotion_id": "Promotion id (26-character ULID)."},
+            responses={200: PromotionRecord},
+            errors=(404, 502),
+        )
+    }
+
+    @tornado.web.authenticated
+    async def get(self, promotion_id: str) -> None:
+        record = await self.run_blocking(lambda: _integrator(self).get_promotion(promotion_id))
+        self.write_model(record)
+
+
+class RollbackHandler(PromotionAuthorizedHandler):
+    """``POST promotions/{promotion_id}/rollback``: restore that promotion's state."""
+
+    operations = {
+        "post": Operation(
+            operation_id="rollbackToPromotion",
+            summary="Restore the production state an earlier promotion produced (all-or-nothing)",
+            tags=("promotions",),
+            path_params={"promotion_id": "The completed promotion whose state to restore."},
+            request_model=RollbackRequest,
+            responses={201: PromotionRecord},
+            errors=(404, 409, 502),
+        )
+    }
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, promotion_id: str) -> None:
+        body = self.parse_body(RollbackRequest)
+        approver = self.user_name
+        record = await self.run_blocking(
+            lambda: _integrator(self).rollback_to(
+                promotion_id, approver=approver, reason=body.reason
+            )
+        )
+        self.write_model(record, status=201)
+
+
+class ProductionHandler(FraudJlabHandler):
+    """``GET production``: what is live and which promotion put it there."""
+
+    operations = {
+        "get": Operation(
+            operation_id="getProduction",
+            summary="Live SSM hyperparameters, config file and the promotion behind them",
+            tags=("promotions",),
+            responses={200: ProductionView},
+            errors=(502,),
+        )
+    }
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        view = await self.run_blocking(lambda: _integrator(self).current_production())
+        self.write_model(view)
+
+
+def routes() -> list[tuple[str, type]]:
+    """Promotion routes relative to ``fraud-jlab/api/``."""
+    return [
+        (r"promotions", PromotionsHandler),
+        (r"promotions/(?P<promotion_id>[^/]+)/rollback", RollbackHandler),
+        (r"promotions/(?P<promotion_id>[^/]+)", PromotionHandler),
+        (r"production", ProductionHandler),
+    ]

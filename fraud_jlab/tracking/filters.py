@@ -1,0 +1,549 @@
+"""The run search grammar: tokenizer, recursive-descent parser, canonical printer, SQL compiler.
+
+Grammar (keywords are case-insensitive)::
+
+    filter     := or_expr | <empty>
+    or_expr    := and_expr ("OR" and_expr)*
+    and_expr   := primary ("AND" primary)*
+    primary    := "(" or_expr ")" | comparison
+    comparison := key ("=" | "!=" | "<" | "<=" | ">" | ">=") value
+                | key ["NOT"] ("LIKE" | "ILIKE") string
+                | key ["NOT"] "IN" "(" value ("," value)* ")"
+                | key "IS" ["NOT"] "NULL"
+    key        := ("metrics" | "params" | "tags" | "attributes") "." name | attribute
+    name       := plain-name | `back quoted` | "double quoted"
+
+Attributes: ``status``, ``run_name``, ``experiment``, ``start_time``, ``end_time``,
+``run_id``, ``parent_run_id``, ``user``. Metric values are numbers and compare
+numerically; params, tags and the other attributes compare as strings;
+``start_time``/``end_time`` take milliseconds since the epoch or an ISO 8601
+string. ``AND`` binds tighter than ``OR``. A missing metric/param/tag never
+matches a comparison (only ``IS NULL``). ``LIKE`` is case-sensitive, ``ILIKE``
+folds ASCII case; ``%`` and ``_`` are the only wildcards (no escape character).
+Error messages give 0-based character positions.
+
+The compiler turns the AST into parameterized SQL: values only ever travel as
+bound parameters, never as SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+from fraud_jlab.errors import ValidationError
+
+KeyKind = Literal["metric", "param", "tag", "attribute"]
+Scalar = float | int | str
+Value = Scalar | tuple[Scalar, ...] | None
+
+COMPARISON_OPS = ("=", "!=", "<", "<=", ">", ">=")
+STRING_OPS = ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE")
+SET_OPS = ("IN", "NOT IN")
+NULL_OPS = ("IS NULL", "IS NOT NULL")
+
+_PREFIXES: dict[str, KeyKind] = {
+    "metric": "metric",
+    "metrics": "metric",
+    "param": "param",
+    "params": "param",
+    "parameter": "param",
+    "parameters": "param",
+    "tag": "tag",
+    "tags": "tag",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+    "run": "attribute",
+}
+_CANONICAL_PREFIX = {"metric": "metrics", "param": "params", "tag": "tags"}
+#: attribute -> value type ("str", "time" or "status")
+ATTRIBUTES: dict[str, str] = {
+    "status": "status",
+    "run_name": "str",
+    "experiment": "str",
+    "start_time": "time",
+    "end_time": "time",
+    "run_id": "str",
+    "parent_run_id": "str",
+    "user": "str",
+}
+_ATTRIBUTE_ALIASES = {"experiment_name": "experiment", "name": "run_name", "runname": "run_name"}
+_STATUS_ALIASES = {
+    "running": "running",
+    "completed": "completed",
+    "finished": "completed",
+    "failed": "failed",
+}
+_KEYWORDS = {"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL", "ASC", "DESC"}
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_\-./:]+")
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<key>[A-Za-z_][A-Za-z0-9_]*\.(?:`(?:[^`]|``)*`|"(?:[^"]|"")*"|[A-Za-z0-9_\-./:]+))
+  | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op><=|>=|!=|<>|==|=|<|>)
+  | (?P<punct>[(),])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    """A metric, param, tag or attribute name."""
+
+    kind: KeyKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``key op value``; ``value`` is a tuple for IN, ``None`` for IS [NOT] NULL."""
+
+    key: Key
+    op: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    """``left AND right`` or ``left OR right``."""
+
+    op: Literal["AND", "OR"]
+    left: Node
+    right: Node
+
+
+Node = Comparison | BoolOp
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # key, number, string, word, op, punct, end
+    text: str
+    pos: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper()
+
+
+def _fail(tok: _Token, source: str, expected: str, field: str = "filter") -> ValidationError:
+    if tok.kind == "end":
+        msg = f"Unexpected end of {field} at position {tok.pos}: expected {expected}"
+    else:
+        msg = f"Unexpected token {tok.text!r} at position {tok.pos} in {field}: expected {expected}"
+    return ValidationError(f"{msg} ({source!r})", field=field)
+
+
+def tokenize(source: str, field: str = "filter") -> list[_Token]:
+    """Split ``source`` into tokens; raises ValidationError at the first bad character."""
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(source):
+        match = _TOKEN_RE.match(source, pos)
+        if match is None or match.lastgroup is None:
+            ch = source[pos]
+            what = "an unterminated quote" if ch in "'\"`" else f"an unexpected character {ch!r}"
+            raise ValidationError(
+                f"Found {what} at position {pos} in {field} ({source!r})", field=field
+            )
+        if match.lastgroup != "ws":
+            tokens.append(_Token(match.lastgroup, match.group(), pos))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(source)))
+    return tokens
+
+
+def _unquote(text: str) -> str:
+    quote = text[0]
+    return text[1:-1].replace(quote * 2, quote)
+
+
+def _parse_key(tok: _Token, source: str, field: str) -> Key:
+    if tok.kind == "key":
+        prefix, _, raw = tok.text.partition(".")
+        kind = _PREFIXES.get(prefix.lower())
+        if kind is None:
+            raise ValidationError(
+                f"Unknown key prefix {prefix!r} at position {tok.pos} in {field}: expected "
+                f"metrics., params., tags. or attributes. ({source!r})",
+                field=field,
+            )
+        name = _unquote(raw) if raw[0] in '`"' else raw
+        if not name:
+            raise ValidationError(f"Empty key name at position {tok.pos} in {field}", field=field)
+        if kind == "attribute":
+            return _attribute(name, tok, source, field)
+        return Key(kind, name)
+    if tok.kind == "word" and tok.upper not in _KEYWORDS:
+        return _attribute(tok.text, tok, source, field)
+    raise _fail(
+        tok,
+        source,
+        "a key such as metrics.<name>, params.<name>, tags.<name> or an attribute",
+        field,
+    )
+
+
+def _attribute(name: str, tok: _Token, source: str, field: str) -> Key:
+    canonical = _ATTRIBUTE_ALIASES.get(name.lower(), name.lower())
+    if canonical not in ATTRIBUTES:
+        raise ValidationError(
+            f"Unknown attribute {name!r} at position {tok.pos} in {field}: expected one of "
+            + ", ".join(ATTRIBUTES)
+            + f" or a metrics./params./tags. key ({source!r})",
+            field=field,
+        )
+    return Key("attribute", canonical)
+
+
+def _time_ms(text: str, tok: _Token, source: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(tok, source, "milliseconds since the epoch or an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.i = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def expect_word(self, word: str) -> None:
+        tok = self.take()
+        if tok.kind != "word" or tok.upper != word:
+            raise _fail(tok, self.source, f"{word!r}")
+
+    def parse(self) -> Node | None:
+        if self.peek().kind == "end":
+            return None
+        node = self.or_expr()
+        tok = self.peek()
+        if tok.kind != "end":
+            raise _fail(tok, self.source, "AND, OR or the end of the filter")
+        return node
+
+    def or_expr(self) -> Node:
+        node = self.and_expr()
+        while self.peek().kind == "word" and self.peek().upper == "OR":
+            self.take()
+            node = BoolOp("OR", node, self.and_expr())
+        return node
+
+    def and_expr(self) -> Node:
+        node = self.primary()
+        while self.peek().kind == "word" and self.peek().upper == "AND":
+            self.take()
+            node = BoolOp("AND", node, self.primary())
+        return node
+
+    def primary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "punct" and tok.text == "(":
+            self.take()
+            node = self.or_expr()
+            close = self.take()
+            if close.kind != "punct" or close.text != ")":
+                raise _fail(close, self.source, "')'")
+            return node
+        return self.comparison()
+
+    def comparison(self) -> Comparison:
+        key = _parse_key(self.take(), self.source, "filter")
+        tok = self.take()
+        if tok.kind == "op":
+            op = {"<>": "!=", "==": "="}.get(tok.text, tok.text)
+            return Comparison(key, op, self.value(key, op))
+        word = tok.upper if tok.kind == "word" else ""
+        negated = word == "NOT"
+        if negated:
+            tok = self.take()
+            word = tok.upper if tok.kind == "word" else ""
+            if word not in ("LIKE", "ILIKE", "IN"):
+                raise _fail(tok, self.source, "LIKE, ILIKE or IN after NOT")
+        prefix = "NOT " if negated else ""
+        if word in ("LIKE", "ILIKE"):
+            op = prefix + word
+            if key.kind == "metric" or (key.kind == "attribute" and ATTRIBUTES[key.name] == "time"):
+                raise _fail(
+                    tok,
+                    self.source,
+                    f"a numeric operator: {word} does not apply to {render_key(key)}",
+                )
+            return Comparison(key, op, self.value(key, op))
+        if word == "IN":
+            return Comparison(key, prefix + "IN", self.value_list(key))
+        if word == "IS":
+            nxt = self.take()
+            if nxt.kind == "word" and nxt.upper == "NOT":
+                self.expect_word("NULL")
+                return Comparison(key, "IS NOT NULL", None)
+            if nxt.kind == "word" and nxt.upper == "NULL":
+                return Comparison(key, "IS NULL", None)
+            raise _fail(nxt, self.source, "NULL or NOT NULL")
+        raise _fail(
+            tok, self.source, "a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS)"
+        )
+
+    def value_list(self, key: Key) -> tuple[Scalar, ...]:
+        tok = self.take()
+        if tok.kind != "punct" or tok.text != "(":
+            raise _fail(tok, self.source, "'(' starting the IN list")
+        values = [self.value(key, "IN")]
+        while True:
+            tok = self.take()
+            if tok.kind == "punct" and tok.text == ",":
+                values.append(self.value(key, "IN"))
+            elif tok.kind == "punct" and tok.text == ")":
+                return tuple(values)
+            else:
+                raise _fail(tok, self.source, "',' or ')' in the IN list")
+
+    def value(self, key: Key, op: str) -> Scalar:
+        tok = self.take()
+        kind = key.kind if key.kind != "attribute" else ATTRIBUTES[key.name]
+        if kind == "metric" or kind == "time":
+            if tok.kind == "number":
+                if kind == "metric":
+                    return float(tok.text)
+                return int(tok.text) if tok.text.lstrip("+-").isdigit() else int(float(tok.text))
+            if kind == "time" and tok.kind == "string":
+                return _time_ms(_unquote(tok.text), tok, self.source)
+            raise _fail(tok, self.source, f"a number for {render_key(key)}")
+        if tok.kind != "string":
+            raise _fail(tok, self.source, f"a quoted string for {render_key(key)}")
+        text = _unquote(tok.text)
+        if kind == "status" and "LIKE" not in op:
+            status = _STATUS_ALIASES.get(text.lower())
+            if status is None:
+                raise _fail(tok, self.source, "a status: 'running', 'completed' or 'failed'")
+            return status
+        return text
+
+
+def parse_filter(source: str | None) -> Node | None:
+    """Parse a filter string to its AST (``None`` for an empty filter).
+
+    Raises ValidationError naming the offending token and its character position
+    (0-based), e.g. ``Unexpected token 'AND' at position 23 in filter: expected ...``.
+    """
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        raise ValidationError("filter must be a string", field="filter")
+    return _Parser(source).parse()
+
+
+# --- canonical rendering ---------------------------------------------------
+def render_key(key: Key) -> str:
+    """``metrics.auc_roc``, ``params.`max depth``` or an attribute name."""
+    if key.kind == "attribute":
+        return key.name
+    name = key.name if PLAIN_NAME.fullmatch(key.name) else "`" + key.name.replace("`", "``") + "`"
+    return f"{_CANONICAL_PREFIX[key.kind]}.{name}"
+
+
+def quote(value: str) -> str:
+    """``value`` as a filter string literal: ``quote("it's")`` -> ``'it''s'``.
+
+    Use it when building a filter from user data, e.g.
+    ``f"tags.job = {quote(name)}"``.
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _render_scalar(value: Scalar) -> str:
+    if isinstance(value, str):
+        return quote(value)
+    return repr(value)
+
+
+def render_filter(node: Node | None) -> str:
+    """The canonical filter string for ``node``; ``parse_filter`` of it gives ``node`` back."""
+    if node is None:
+        return ""
+    if isinstance(node, BoolOp):
+        left = render_filter(node.left)
+        right = render_filter(node.right)
+        # Parsing is left-associative with AND above OR: parenthesize only where that differs.
+        if node.op == "AND" and isinstance(node.left, BoolOp) and node.left.op == "OR":
+            left = f"({left})"
+        if isinstance(node.right, BoolOp) and (node.op == "AND" or node.right.op == "OR"):
+            right = f"({right})"
+        return f"{left} {node.op} {right}"
+    key = render_key(node.key)
+    if node.op in NULL_OPS:
+        return f"{key} {node.op}"
+    if node.op in SET_OPS:
+        assert isinstance(node.value, tuple)
+        return f"{key} {node.op} (" + ", ".join(_render_scalar(v) for v in node.value) + ")"
+    assert node.value is not None and not isinstance(node.value, tuple)
+    return f"{key} {node.op} {_render_scalar(node.value)}"
+
+
+# --- SQL compilation -------------------------------------------------------
+ENTITY_TABLES: dict[str, str] = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+ATTRIBUTE_COLUMNS: dict[str, str] = {
+    "status": "status",
+    "run_name": "run_name",
+    "start_time": "start_ms",
+    "end_time": "end_ms",
+    "run_id": "run_id",
+    "parent_run_id": "parent_run_id",
+    "user": "user",
+}
+
+
+def like_to_glob(pattern: str) -> str:
+    """A case-sensitive GLOB pattern equivalent to SQL LIKE ``pattern``."""
+    out = []
+    for ch in pattern:
+        out.append({"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}.get(ch, ch))
+    return "".join(out)
+
+
+def _predicate(column: str, op: str, value: Value, params: list[object]) -> str:
+    if op in COMPARISON_OPS:
+        params.append(value)
+        return f"{column} {op} ?"
+    if op in SET_OPS:
+        assert isinstance(value, tuple)
+        params.extend(value)
+        return f"{column} {op} (" + ", ".join("?" * len(value)) + ")"
+    assert isinstance(value, str)
+    negation = "NOT " if op.startswith("NOT ") else ""
+    if op.endswith("ILIKE"):
+        params.append(value)
+        return f"{negation}({column} LIKE ?)"
+    params.append(like_to_glob(value))
+    return f"{negation}({column} GLOB ?)"
+
+
+def compile_filter(node: Node | None, params: list[object]) -> str:
+    """SQL selecting the ``seq`` of every run matching ``node``; appends bound values to ``params``.
+
+    AND/OR become INTERSECT/UNION of per-condition selects, so each condition
+    is answered by an index range scan (``(key, value, seq)`` indexes).
+    """
+    if node is None:
+        return "SELECT seq FROM runs"
+    if isinstance(node, BoolOp):
+        left = compile_filter(node.left, params)
+        right = compile_filter(node.right, params)
+        compound = "INTERSECT" if node.op == "AND" else "UNION"
+        return f"SELECT seq FROM ({left}) {compound} SELECT seq FROM ({right})"
+    key, op = node.key, node.op
+    if key.kind != "attribute":
+        table = ENTITY_TABLES[key.kind]
+        params.append(key.name)
+        if op == "IS NULL":
+            return f"SELECT seq FROM runs EXCEPT SELECT seq FROM {table} WHERE key = ?"
+        if op == "IS NOT NULL":
+            return f"SELECT seq FROM {table} WHERE key = ?"
+        return f"SELECT seq FROM {table} WHERE key = ? AND " + _predicate(
+            "value", op, node.value, params
+        )
+    if key.name == "experiment":
+        inner = "SELECT experiment_id FROM experiments WHERE "
+        if op in NULL_OPS:
+            return "SELECT seq FROM runs WHERE 0" if op == "IS NULL" else "SELECT seq FROM runs"
+        return f"SELECT seq FROM runs WHERE experiment_id IN ({inner}{_predicate('name', op, node.value, params)})"
+    column = ATTRIBUTE_COLUMNS[key.name]
+    if op in NULL_OPS:
+        return f"SELECT seq FROM runs WHERE {column} {op}"
+    return "SELECT seq FROM runs WHERE " + _predicate(column, op, node.value, params)
+
+
+def compile_predicate(node: Node, params: list[object], alias: str = "r") -> str:
+    """A boolean SQL expression over ``runs AS alias`` equivalent to ``compile_filter(node)``.
+
+    Each metric/param/tag condition is a correlated ``EXISTS`` probe of the
+    ``(seq, key)`` primary key, which is cheaper than materializing the matching
+    set when a search walks runs in an index order and stops after one page.
+    """
+    if isinstance(node, BoolOp):
+        left = compile_predicate(node.left, params, alias)
+        right = compile_predicate(node.right, params, alias)
+        return f"({left} {node.op} {right})"
+    key, op = node.key, node.op
+    if key.kind != "attribute":
+        table = ENTITY_TABLES[key.kind]
+        params.append(key.name)
+        probe = f"SELECT 1 FROM {table} WHERE seq = {alias}.seq AND key = ?"
+        if op == "IS NULL":
+            return f"NOT EXISTS ({probe})"
+        if op == "IS NOT NULL":
+            return f"EXISTS ({probe})"
+        return f"EXISTS ({probe} AND " + _predicate("value", op, node.value, params) + ")"
+    if key.name == "experiment":
+        if op in NULL_OPS:
+            return "0" if op == "IS NULL" else "1"
+        inner = "SELECT experiment_id FROM experiments WHERE " + _predicate(
+            "name", op, node.value, params
+        )
+        return f"{alias}.experiment_id IN ({inner})"
+    column = f"{alias}.{ATTRIBUTE_COLUMNS[key.name]}"
+    if op in NULL_OPS:
+        return f"{column} {op}"
+    return _predicate(column, op, node.value, params)
+
+
+# --- order_by --------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderKey:
+    """One ``order_by`` item."""
+
+    key: Key
+    descending: bool
+
+
+def parse_order_by(items: list[str] | tuple[str, ...]) -> list[OrderKey]:
+    """Parse ``["metrics.auc_roc DESC", "params.x", "start_time ASC"]`` (items may also be
+    comma-separated). Raises ValidationError (field ``order_by``) naming the bad token."""
+    if isinstance(items, str):
+        items = [items]
+    keys: list[OrderKey] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError("order_by items must be strings", field="order_by")
+        tokens = tokenize(item, field="order_by")
+        i = 0
+        while tokens[i].kind != "end":
+            key = _parse_key(tokens[i], item, "order_by")
+            i += 1
+            descending = False
+            if tokens[i].kind == "word" and tokens[i].upper in ("ASC", "DESC"):
+                descending = tokens[i].upper == "DESC"
+                i += 1
+            if tokens[i].kind == "punct" and tokens[i].text == ",":
+                i += 1
+                if tokens[i].kind == "end":
+                    raise _fail(tokens[i], item, "a key after ','", "order_by")
+            elif tokens[i].kind != "end":
+                raise _fail(tokens[i], item, "ASC, DESC, ',' or the end", "order_by")
+            keys.append(OrderKey(key, descending))
+    return keys
+
+
+def render_order_by(keys: list[OrderKey]) -> str:
+    """Canonical comma-separated form of parsed ``order_by`` keys."""
+    return ", ".join(f"{render_key(k.key)} {'DESC' if k.descending else 'ASC'}" for k in keys)

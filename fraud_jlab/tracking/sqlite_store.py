@@ -1,0 +1,547 @@
+"""The embedded tracker: one SQLite file (WAL mode) plus an artifact directory beside it.
+
+``SqliteTrackerStore(Path("~/.fraud_jlab/tracking.db"))`` keeps runs in the file
+and artifacts in ``tracking-artifacts/<run_id>/...``. Every write is a single
+``BEGIN IMMEDIATE`` transaction, so a crash never leaves a half-written run; a
+process killed mid-run leaves that run ``running``. Each thread gets its own
+connection (WAL lets readers run while one writer commits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.tracking import ids
+from fraud_jlab.tracking.contract import (
+    MAX_KEY_LENGTH,
+    MAX_PARAM_LENGTH,
+    ArtifactInfo,
+    ExperimentSummary,
+    RunDetail,
+    RunsPage,
+    RunStatus,
+    TrackerEvent,
+    TrackerStore,
+)
+from fraud_jlab.tracking.sqlite_schema import migrate
+from fraud_jlab.tracking.sqlite_search import hydrate, search
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(moment: datetime, field: str) -> int:
+    """Milliseconds since the epoch; naive datetimes are taken as UTC."""
+    if not isinstance(moment, datetime):
+        raise ValidationError(f"{field} must be a datetime", field=field)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    return _EPOCH + ms * _MS
+
+
+def _compact_json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _now_ms() -> int:
+    return to_ms(datetime.now(timezone.utc), "now")
+
+
+def _check_key(key: Any, field: str) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationError(f"{field} names must be non-empty strings, got {key!r}", field=field)
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(
+            f"{field} name {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}",
+            field=field,
+        )
+    return key
+
+
+def _check_value(key: str, value: Any, field: str) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_LENGTH:
+        raise ValidationError(
+            f"{field} {key!r} has a value of {len(text)} characters; the limit is {MAX_PARAM_LENGTH}",
+            field=f"{field}.{key}",
+        )
+    return text
+
+
+def _check_mapping(values: Any, field: str) -> dict[str, str]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ValidationError(f"{field} must be a mapping of name -> value", field=field)
+    return {_check_key(k, field): _check_value(k, v, field) for k, v in values.items()}
+
+
+def _check_name(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field} must be a non-empty string", field=field)
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValidationError(f"{field} must be at most {MAX_KEY_LENGTH} characters", field=field)
+    return value.strip()
+
+
+class SqliteTrackerStore(TrackerStore):
+    """Tracker kept in a SQLite file; see the module docstring. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.artifact_root = self.path.parent / f"{self.path.stem}-artifacts"
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._experiment_ids: dict[str, int] = {}
+        migrate(self._conn())
+
+    def __repr__(self) -> str:
+        return f"SqliteTrackerStore({str(self.path)!r})"
+
+    # --- connections and transactions --------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL: a commit survives a process crash; only an OS crash may lose the last ones.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            # 100k runs are ~150 MB: keep the hot index pages in memory and read through mmap.
+            conn.execute("PRAGMA cache_size = -32000")
+            conn.execute("PRAGMA mmap_size = 268435456")
+            # Each run rewrites the same tail pages many times; checkpoint them less often.
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN")  # one snapshot for count, page and hydration
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every thread's connection (the store reopens lazily if used again)."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    def _seq(self, conn: sqlite3.Connection, run_id: Any) -> tuple[int, str]:
+        seq, status, _, _ = self._state(conn, run_id)
+        return seq, status
+
+    def _state(self, conn: sqlite3.Connection, run_id: Any) -> tuple[int, str, str, str]:
+        """(seq, status, params_json, tags_json) of a run; NotFoundError if unknown."""
+        if not isinstance(run_id, str):
+            raise ValidationError("run_id must be a string", field="run_id")
+        row = conn.execute(
+            "SELECT seq, status, params_json, tags_json FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("run", run_id)
+        return row[0], row[1], row[2], row[3]
+
+    # --- writing -----------------------------------------------------------
+    def create_run(
+        self,
+        experiment_name: str,
+        run_name: str,
+        *,
+        user: str,
+        start_time: datetime,
+        parent_run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        code_version: str | None = None,
+        dependencies: Mapping[str, str] | None = None,
+    ) -> str:
+        experiment_name = _check_name(experiment_name, "experiment_name")
+        run_name = _check_name(run_name, "run_name")
+        user = _check_name(user, "user")
+        start_ms = to_ms(start_time, "start_time")
+        tag_values = _check_mapping(tags, "tags")
+        deps = _check_mapping(dependencies, "dependencies")
+        if code_version is not None and not isinstance(code_version, str):
+            raise ValidationError("code_version must be a string", field="code_version")
+        run_id = ids.new_id()
+        with self._write() as conn:
+            if parent_run_id is not None:
+                self._seq(conn, parent_run_id)
+            experiment_id = self._experiment_ids.get(experiment_name)
+            if experiment_id is None:
+                conn.execute(
+                    "INSERT INTO experiments (name, created_ms) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    (experiment_name, _now_ms()),
+                )
+                experiment_id = conn.execute(
+                    "SELECT experiment_id FROM experiments WHERE name = ?", (experiment_name,)
+                ).fetchone()[0]
+            cur = conn.execute(
+                """INSERT INTO runs (run_id, experiment_id, run_name, status, start_ms, user,
+                       parent_run_id, code_version, dependencies, tags_json)
+                   VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)""",
+                (
+                    run_id,
+                    experiment_id,
+                    run_name,
+                    start_ms,
+                    user,
+                    parent_run_id,
+                    code_version,
+                    _compact_json(deps),
+                    _compact_json(tag_values),
+                ),
+            )
+            seq = cur.lastrowid
+            conn.executemany(
+                "INSERT INTO tags (seq, key, value) VALUES (?, ?, ?)",
+                [(seq, k, v) for k, v in tag_values.items()],
+            )
+        # Experiments are never deleted, so a committed id stays valid.
+        self._experiment_ids[experiment_name] = experiment_id
+        return run_id
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        values = _check_mapping(params, "params")
+        with self._write() as conn:
+            seq, _, params_json, _ = self._state(conn, run_id)
+            existing: dict[str, str] = json.loads(params_json)
+            for key, value in values.items():
+                if key in existing and existing[key] != value:
+                    raise ValidationError(
+                        f"param {key!r} of run {run_id} is already {existing[key][:100]!r}; "
+                        f"a param cannot change to {value[:100]!r} (start a new run instead)",
+                        field=f"params.{key}",
+                    )
+            conn.executemany(
+                "INSERT INTO params (seq, key, value) VALUES (?, ?, ?)",
+                [(seq, k, v) for k, v in values.items() if k not in existing],
+            )
+            conn.execute(
+                "UPDATE runs SET params_json = ? WHERE seq = ?",
+                (_compact_json({**existing, **values}), seq),
+            )
+
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, float], *, step: int | None = None
+    ) -> None:
+        if not isinstance(metrics, Mapping):
+            raise ValidationError("metrics must be a mapping of name -> number", field="metrics")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+            raise ValidationError(
+                f"step must be a non-negative integer, got {step!r}", field="step"
+            )
+        rows: list[tuple[str, float]] = []
+        for key, value in metrics.items():
+            _check_key(key, "metrics")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValidationError(
+                    f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
+                    field=f"metrics.{key}",
+                )
+            if not math.isfinite(float(value)):
+                raise ValidationError(
+                    f"metric {key!r} must be finite, got {value}", field=f"metrics.{key}"
+                )
+            rows.append((key, float(value)))
+        now, step_value = _now_ms(), step or 0
+        with self._write() as conn:
+            seq, _ = self._seq(conn, run_id)
+            conn.executemany(
+                "INSERT INTO metric_history (seq, key, step, value, ts_ms) VALUES (?, ?, ?, ?, ?)",
+                [(seq, k, step_value, v, now) for k, v in rows],
+            )
+            conn.executemany(
+                """INSERT INTO latest_metrics (seq, key, value, step) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (seq, key) DO UPDATE SET value = excluded.value, step = excluded.step
+                   WHERE excluded.step >= latest_metrics.step""",
+                [(seq, k, v, step_value) for k, v in rows],
+            )
+            latest = dict(
+                conn.execute(
+                    "SELECT key, value FROM latest_metrics WHERE seq = ?", (seq,)
+                ).fetchall()
+            )
+            conn.execute(
+                "UPDATE runs SET metrics_json = ? WHERE seq = ?", (_compact_json(latest), seq)
+            )
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        values = _check_mapping(tags, "tags")
+        with self._write() as conn:
+            seq, _, _, tags_json = self._state(conn, run_id)
+            conn.executemany(
+                """INSERT INTO tags (seq, key, value) VALUES (?, ?, ?)
+                   ON CONFLICT (seq, key) DO UPDATE SET value = excluded.value""",
+                [(seq, k, v) for k, v in values.items()],
+            )
+            merged = {**json.loads(tags_json), **values}
+            conn.execute(
+                "UPDATE runs SET tags_json = ? WHERE seq = ?", (_compact_json(merged), seq)
+            )
+
+    def log_artifact(
+        self,
+        run_id: str,
+        local_path: Path,
+        *,
+        artifact_path: str | None = None,
+        is_output: bool = True,
+    ) -> ArtifactInfo:
+        source = Path(local_path)
+        if not source.is_file():
+            raise ValidationError(
+                f"local_path {str(source)!r} is not an existing file", field="local_path"
+            )
+        rel = PurePosixPath((artifact_path or source.name).replace("\\", "/"))
+        if rel.is_absolute() or not rel.parts or ".." in rel.parts or str(rel) == ".":
+            raise ValidationError(
+                f"artifact_path {artifact_path!r} must be a relative path without '..'",
+                field="artifact_path",
+            )
+        with self._read() as conn:
+            self._seq(conn, run_id)
+        dest = self.artifact_root / run_id / Path(*rel.parts)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    digest.update(block)
+                    size += len(block)
+                    out.write(block)
+            # The file lands before the row commits: a crash leaves at worst an unreferenced file.
+            os.replace(tmp_name, dest)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        info = ArtifactInfo(
+            path=str(rel), size_bytes=size, is_output=bool(is_output), sha256=digest.hexdigest()
+        )
+        with self._write() as conn:
+            seq, _ = self._seq(conn, run_id)
+            conn.execute(
+                """INSERT INTO artifacts (seq, path, size_bytes, is_output, sha256) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (seq, path) DO UPDATE SET size_bytes = excluded.size_bytes,
+                   is_output = excluded.is_output, sha256 = excluded.sha256""",
+                (seq, info.path, info.size_bytes, int(info.is_output), info.sha256),
+            )
+        return info
+
+    def log_dataset(self, run_id: str, name: str, content_hash: str) -> None:
+        name = _check_name(name, "name")
+        content_hash = _check_name(content_hash, "content_hash")
+        with self._write() as conn:
+            seq, _ = self._seq(conn, run_id)
+            row = conn.execute(
+                "SELECT hash FROM datasets WHERE seq = ? AND name = ?", (seq, name)
+            ).fetchone()
+            if row is not None and row[0] != content_hash:
+                raise ValidationError(
+                    f"dataset {name!r} of run {run_id} was already logged with hash {row[0]}; "
+                    "log the changed data under another name or in a new run",
+                    field="name",
+                )
+            if row is None:
+                conn.execute(
+                    "INSERT INTO datasets (seq, name, hash) VALUES (?, ?, ?)",
+                    (seq, name, content_hash),
+                )
+            # The run's dataset version: the "training" dataset if logged, else the first one.
+            conn.execute(
+                """UPDATE runs SET dataset_version = (SELECT hash FROM datasets WHERE seq = ?
+                       ORDER BY name = 'training' DESC, id LIMIT 1) WHERE seq = ?""",
+                (seq, seq),
+            )
+
+    def end_run(self, run_id: str, status: RunStatus, *, end_time: datetime) -> None:
+        if status not in ("completed", "failed"):
+            raise ValidationError(
+                f"status must be 'completed' or 'failed' to end a run, got {status!r}",
+                field="status",
+            )
+        end_ms = to_ms(end_time, "end_time")
+        with self._write() as conn:
+            seq, current = self._seq(conn, run_id)
+            if current != "running":
+                raise ValidationError(
+                    f"run {run_id} already ended with status {current!r}", field="status"
+                )
+            conn.execute(
+                "UPDATE runs SET status = ?, end_ms = ? WHERE seq = ?", (status, end_ms, seq)
+            )
+
+    # --- reading -----------------------------------------------------------
+    def get_run(self, run_id: str) -> RunDetail:
+        with self._read() as conn:
+            seq, _ = self._seq(conn, run_id)
+            summary = hydrate(conn, [seq])[0]
+            code_version, deps, dataset_version = conn.execute(
+                "SELECT code_version, dependencies, dataset_version FROM runs WHERE seq = ?", (seq,)
+            ).fetchone()
+            datasets = dict(
+                conn.execute("SELECT name, hash FROM datasets WHERE seq = ? ORDER BY id", (seq,))
+            )
+            artifacts = [
+                ArtifactInfo(path=p, size_bytes=s, is_output=bool(o), sha256=h)
+                for p, s, o, h in conn.execute(
+                    "SELECT path, size_bytes, is_output, sha256 FROM artifacts WHERE seq = ? ORDER BY path",
+                    (seq,),
+                )
+            ]
+            children = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT run_id FROM runs WHERE parent_run_id = ? ORDER BY start_ms, run_id",
+                    (run_id,),
+                )
+            ]
+            history: dict[str, list[tuple[int, float]]] = {}
+            for key, step, value in conn.execute(
+                "SELECT key, step, value FROM metric_history WHERE seq = ? ORDER BY key, id", (seq,)
+            ):
+                history.setdefault(key, []).append((step, value))
+        return RunDetail(
+            **summary.model_dump(),
+            code_version=code_version,
+            dataset_version=dataset_version,
+            datasets=datasets,
+            dependencies=json.loads(deps),
+            artifacts=artifacts,
+            children=children,
+            metric_history=history,
+        )
+
+    def search_runs(
+        self,
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RunsPage:
+        with self._read() as conn:
+            return search(conn, filter_string, order_by, max_results, page_token)
+
+    def list_experiments(self) -> list[ExperimentSummary]:
+        with self._read() as conn:
+            rows = conn.execute(
+                """SELECT e.name, count(r.seq), min(r.start_ms), max(r.start_ms)
+                   FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.experiment_id
+                   GROUP BY e.experiment_id ORDER BY max(r.start_ms) DESC, e.name"""
+            ).fetchall()
+        return [
+            ExperimentSummary(
+                name=name,
+                run_count=count,
+                first_run_time=from_ms(first) if first is not None else None,
+                last_run_time=from_ms(last) if last is not None else None,
+            )
+            for name, count, first, last in rows
+        ]
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        with self._read() as conn:
+            seq, _ = self._seq(conn, run_id)
+            row = conn.execute(
+                "SELECT 1 FROM artifacts WHERE seq = ? AND path = ?", (seq, path)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError("artifact", path, f"Run {run_id} has no artifact at this path.")
+        file = self.artifact_root / run_id / Path(*PurePosixPath(path).parts)
+        try:
+            return file.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError("artifact file", str(file), "It was removed from disk.") from None
+
+    # --- events ------------------------------------------------------------
+    def log_event(
+        self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
+    ) -> TrackerEvent:
+        kind = _check_name(kind, "kind")
+        if not isinstance(payload, Mapping):
+            raise ValidationError("payload must be a mapping", field="payload")
+        try:
+            text = json.dumps(dict(payload), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"payload must be JSON-serialisable: {exc}", field="payload"
+            ) from None
+        now = _now_ms()
+        event_id = ids.new_id(now)
+        with self._write() as conn:
+            if run_id is not None:
+                self._seq(conn, run_id)
+            conn.execute(
+                "INSERT INTO events (event_id, kind, run_id, ts_ms, payload) VALUES (?, ?, ?, ?, ?)",
+                (event_id, kind, run_id, now, text),
+            )
+        return TrackerEvent(
+            event_id=event_id,
+            kind=kind,
+            run_id=run_id,
+            timestamp=from_ms(now),
+            payload=json.loads(text),
+        )
+
+    def list_events(
+        self, kind: str | None = None, *, run_id: str | None = None
+    ) -> list[TrackerEvent]:
+        clauses, params = [], []
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(kind)
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(run_id)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT event_id, kind, run_id, ts_ms, payload FROM events {where} "
+                "ORDER BY ts_ms DESC, event_id DESC",
+                params,
+            ).fetchall()
+        return [
+            TrackerEvent(event_id=e, kind=k, run_id=r, timestamp=from_ms(t), payload=json.loads(p))
+            for e, k, r, t, p in rows
+        ]

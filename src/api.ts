@@ -1,0 +1,229 @@
+/**
+ * TypeScript mirrors of the fraud_jlab REST models (see the server's
+ * `GET openapi.json`). Datetimes are ISO 8601 strings in UTC.
+ */
+
+/** Lifecycle state of a tracked run. */
+export type RunStatus = 'running' | 'completed' | 'failed';
+
+/** A JSON value as the server sends it. */
+export type JSONValue =
+  string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue };
+
+/** A JSON object as the server sends it. */
+export type JSONObject = { [key: string]: JSONValue };
+
+/** Body of every error response (status >= 400). */
+export interface IErrorBody {
+  message: string;
+  errors: string[];
+  field: string | null;
+}
+
+/** A run as it appears in the runs table. */
+export interface IRunSummary {
+  run_id: string;
+  experiment_name: string;
+  run_name: string;
+  status: RunStatus;
+  start_time: string;
+  end_time: string | null;
+  user: string;
+  parent_run_id: string | null;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+/** One file stored with a run. */
+export interface IArtifactInfo {
+  path: string;
+  size_bytes: number;
+  is_output: boolean;
+  sha256: string;
+}
+
+/** Everything the tracker knows about one run (`GET runs/{id}`). */
+export interface IRunDetail extends IRunSummary {
+  code_version: string | null;
+  dataset_version: string | null;
+  datasets: Record<string, string>;
+  dependencies: Record<string, string>;
+  artifacts: IArtifactInfo[];
+  children: string[];
+  /** metric -> [[step, value], ...] */
+  metric_history: Record<string, Array<[number, number]>>;
+}
+
+/** One page of `GET runs`. */
+export interface IRunsPage {
+  runs: IRunSummary[];
+  next_page_token: string | null;
+  total: number;
+}
+
+/** Query of `GET runs`. */
+export interface IRunsQuery {
+  /** Filter expression, e.g. `metrics.auc_roc >= 0.9 and status = 'completed'`. */
+  filter?: string;
+  /** Order keys, e.g. `['metrics.auc_roc DESC']`. */
+  orderBy?: string[];
+  /** 1..1000, server default 100. */
+  maxResults?: number;
+  pageToken?: string | null;
+}
+
+/** An experiment (a named group of runs). */
+export interface IExperimentSummary {
+  name: string;
+  run_count: number;
+  first_run_time: string | null;
+  last_run_time: string | null;
+}
+
+/** `GET experiments`. */
+export interface IExperimentsResponse {
+  experiments: IExperimentSummary[];
+}
+
+/** `GET info`. */
+export interface IServerInfo {
+  version: string;
+  settings: JSONObject;
+  tracking_backend: string;
+}
+
+// --- comparison ------------------------------------------------------------
+
+/** `POST compare` body. */
+export interface ICompareRequest {
+  run_ids: string[];
+  baseline_run_id?: string | null;
+}
+
+/** A Plotly figure as JSON (`fig.to_plotly_json()`). */
+export interface IPlotlyFigure {
+  data: JSONObject[];
+  layout: JSONObject;
+}
+
+export interface ICompareRun {
+  run_id: string;
+  run_name: string;
+  experiment_name: string;
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+}
+
+export interface IMetricDelta {
+  run_id: string;
+  metric: string;
+  value: number | null;
+  baseline_value: number | null;
+  delta: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  significant: boolean | null;
+  /** True when both runs stored holdout scores on the same holdout. */
+  paired: boolean;
+}
+
+/** `POST compare` response. */
+export interface ICompareResult {
+  runs: ICompareRun[];
+  baseline_run_id: string | null;
+  metric_names: string[];
+  deltas: IMetricDelta[];
+  figures: {
+    metric_bars: IPlotlyFigure;
+    roc: IPlotlyFigure | null;
+    pr: IPlotlyFigure | null;
+    parallel_coordinates: IPlotlyFigure | null;
+  };
+  notes: string[];
+}
+
+// --- promotions ------------------------------------------------------------
+
+/** `POST promotions` body. */
+export interface IPromotionRequest {
+  run_id: string;
+  reason: string;
+  trigger_pipeline?: boolean;
+  dry_run?: boolean;
+  force?: boolean;
+}
+
+export interface IGateResult {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface ISsmDiffEntry {
+  path: string;
+  current: string | null;
+  new: string;
+  changed: boolean;
+}
+
+/** `POST promotions` with `dry_run: true` (200). */
+export interface IPromotionPlan {
+  run_id: string;
+  hyperparameters: Record<string, string>;
+  gates: IGateResult[];
+  gates_passed: boolean;
+  diff: {
+    ssm: ISsmDiffEntry[];
+    config: { current: JSONObject | null; new: JSONObject };
+  };
+}
+
+/** Production state captured before/after a promotion. */
+export interface IProductionSnapshot {
+  ssm: Record<string, string | null>;
+  config: JSONObject | null;
+}
+
+/** A promotion ledger record. */
+export interface IPromotionRecord {
+  promotion_id: string;
+  kind: 'promotion' | 'rollback';
+  status: 'completed' | 'rolled_back' | 'failed';
+  run_id: string;
+  experiment_name: string | null;
+  approver: string;
+  reason: string;
+  timestamp: string;
+  forced: boolean;
+  gates: IGateResult[];
+  metrics: Record<string, number>;
+  hyperparameters: Record<string, string>;
+  before: IProductionSnapshot;
+  after: IProductionSnapshot;
+  parameter_store_backup_key: string;
+  config_file_backup_key: string | null;
+  pipeline_execution_arn: string | null;
+  pipeline_status: string | null;
+  failed_step: string | null;
+  error: string | null;
+  rollback_of: string | null;
+}
+
+/** `GET promotions`. */
+export interface IPromotionsPage {
+  promotions: IPromotionRecord[];
+  next_page_token: string | null;
+}
+
+/** `POST promotions/{id}/rollback` body. */
+export interface IRollbackRequest {
+  reason: string;
+}
+
+/** `GET production`. */
+export interface IProductionState {
+  ssm: Record<string, string | null>;
+  config: JSONObject | null;
+  promotion: IPromotionRecord | null;
+}

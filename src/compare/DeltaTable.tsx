@@ -1,0 +1,130 @@
+import React from 'react';
+
+import { ICompareRun, IMetricDelta } from '../api';
+import { formatDelta, formatInterval, formatValue } from './format';
+
+/** Text shown instead of a CI when the two runs were not scored on the same holdout. */
+export const UNPAIRED_TEXT = 'no paired CI: scores on different holdouts';
+
+/** Props of {@link DeltaTable}. */
+export interface IDeltaTableProps {
+  deltas: IMetricDelta[];
+  runs: ICompareRun[];
+  baselineRunId: string | null;
+}
+
+function runLabel(runs: ICompareRun[], runId: string | null): string {
+  if (runId === null) {
+    return '—';
+  }
+  const run = runs.find(r => r.run_id === runId);
+  return run ? `${run.run_name} (${run.run_id.slice(0, 8)})` : runId;
+}
+
+function significanceText(delta: IMetricDelta): string {
+  if (delta.significant === null) {
+    return '—';
+  }
+  return delta.significant ? 'yes' : 'no';
+}
+
+/**
+ * Metric deltas of every compared run against the baseline, with 95%
+ * confidence intervals where both runs were scored on the same holdout.
+ */
+export function DeltaTable(props: IDeltaTableProps): JSX.Element {
+  const { deltas, runs, baselineRunId } = props;
+  const baselineName = runLabel(runs, baselineRunId);
+  return (
+    <div className="jp-FraudJlab-deltaTableWrapper">
+      <table
+        className="jp-FraudJlab-deltaTable"
+        aria-label="Metric deltas against the baseline"
+      >
+        <thead>
+          <tr>
+            <th scope="col">Metric</th>
+            <th scope="col">Run</th>
+            <th scope="col" className="jp-mod-numeric">
+              Value
+            </th>
+            <th scope="col" className="jp-mod-numeric">
+              Baseline
+            </th>
+            <th scope="col" className="jp-mod-numeric">
+              Delta
+            </th>
+            <th scope="col">95% CI</th>
+            <th scope="col">Significant</th>
+          </tr>
+        </thead>
+        <tbody>
+          {deltas.length === 0 && (
+            <tr>
+              <td colSpan={7} className="jp-FraudJlab-placeholder">
+                No deltas: there is no baseline, or the runs share no metric.
+              </td>
+            </tr>
+          )}
+          {deltas.map(delta => {
+            const classes = ['jp-FraudJlab-deltaRow'];
+            if (delta.significant === true) {
+              classes.push(
+                delta.delta !== null && delta.delta < 0
+                  ? 'jp-mod-negative'
+                  : 'jp-mod-positive'
+              );
+            }
+            return (
+              <tr
+                key={`${delta.metric}\u0000${delta.run_id}`}
+                className={classes.join(' ')}
+              >
+                <th scope="row">{delta.metric}</th>
+                <td>{runLabel(runs, delta.run_id)}</td>
+                <td className="jp-mod-numeric">{formatValue(delta.value)}</td>
+                <td className="jp-mod-numeric">
+                  {formatValue(delta.baseline_value)}
+                </td>
+                <td className="jp-mod-numeric">{formatDelta(delta.delta)}</td>
+                {delta.paired ? (
+                  <>
+                    <td className="jp-mod-numeric">
+                      {formatInterval(delta.ci_low, delta.ci_high)}
+                    </td>
+                    <td>{significanceText(delta)}</td>
+                  </>
+                ) : (
+                  <td colSpan={2} className="jp-FraudJlab-unpaired">
+                    {UNPAIRED_TEXT}
+                  </td>
+                )}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <dl className="jp-FraudJlab-legend" aria-label="Legend">
+        <dt>Baseline</dt>
+        <dd>{baselineName}</dd>
+        <dt>Delta</dt>
+        <dd>run value minus baseline value.</dd>
+        <dt>95% CI</dt>
+        <dd>
+          95% confidence interval of the delta, computed pairwise on the holdout
+          both runs were scored on.
+        </dd>
+        <dt>Significant</dt>
+        <dd>
+          yes when the interval excludes 0 (highlighted rows); — when no
+          interval could be computed.
+        </dd>
+        <dt>No paired CI</dt>
+        <dd>
+          the two runs stored scores on different holdouts (or none), so only
+          the point delta is meaningful.
+        </dd>
+      </dl>
+    </div>
+  );
+}

@@ -1,0 +1,355 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+
+import {
+  IProductionState,
+  IPromotionRecord,
+  JSONObject,
+  JSONValue
+} from '../api';
+import { IFraudJlabService } from '../tokens';
+import { ErrorMessage } from './PromoteDialog';
+import { formatTimestamp } from './RecordView';
+import { askRollbackReason } from './rollback';
+
+/** How many ledger records one "Load more" fetches. */
+export const HISTORY_PAGE_SIZE = 20;
+
+/** Props of {@link ProductionPanel}. */
+export interface IProductionPanelProps {
+  service: IFraudJlabService;
+  /** Called after a rollback made here succeeded. */
+  onRolledBack?: (record: IPromotionRecord) => void;
+}
+
+interface IHistory {
+  records: IPromotionRecord[];
+  nextPageToken: string | null;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function field(value: JSONValue | undefined): string | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The `model` part of the production config (version, approver, date). */
+function modelSummary(config: JSONObject | null): Array<[string, string]> {
+  const model = config?.model;
+  if (!model || typeof model !== 'object' || Array.isArray(model)) {
+    return [];
+  }
+  const rows: Array<[string, string | null]> = [
+    ['Model version', field(model.version)],
+    ['Algorithm', field(model.algorithm)],
+    ['Approved by', field(model.approved_by)],
+    ['Tested', field(model.tested_date)]
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== null);
+}
+
+/** What is live now: SSM values, config model summary, the promotion that set them. */
+function LiveState(props: { state: IProductionState }): JSX.Element {
+  const { state } = props;
+  const ssm = Object.entries(state.ssm);
+  const model = modelSummary(state.config);
+  return (
+    <section aria-label="Live production" className="jp-FraudJlab-live">
+      <h3>Live</h3>
+      <table className="jp-FraudJlab-kv" aria-label="Parameter Store values">
+        <tbody>
+          {ssm.length === 0 && (
+            <tr>
+              <td className="jp-FraudJlab-placeholder">
+                No Parameter Store values.
+              </td>
+            </tr>
+          )}
+          {ssm.map(([path, value]) => (
+            <tr key={path}>
+              <th scope="row" title={path}>
+                {path.split('/').filter(Boolean).pop() ?? path}
+              </th>
+              <td title={path}>{value ?? '(not set)'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table className="jp-FraudJlab-kv" aria-label="Production config">
+        <tbody>
+          {model.length === 0 && (
+            <tr>
+              <td className="jp-FraudJlab-placeholder">
+                No production config file.
+              </td>
+            </tr>
+          )}
+          {model.map(([label, value]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              <td>{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="jp-FraudJlab-setBy">
+        {state.promotion
+          ? `Set by ${state.promotion.kind} ${state.promotion.promotion_id} ` +
+            `(run ${state.promotion.run_id}, ${state.promotion.approver}, ` +
+            `${formatTimestamp(state.promotion.timestamp)})`
+          : 'Not set by a recorded promotion.'}
+      </p>
+    </section>
+  );
+}
+
+/**
+ * Production can be rolled back to the state a completed record wrote,
+ * unless that state is the live one already.
+ */
+export function canRollBack(
+  record: IPromotionRecord,
+  liveId: string | null
+): boolean {
+  return record.status === 'completed' && record.promotion_id !== liveId;
+}
+
+/** One ledger entry of the history list. */
+function HistoryEntry(props: {
+  record: IPromotionRecord;
+  liveId: string | null;
+  busy: boolean;
+  onRollback: (record: IPromotionRecord) => void;
+}): JSX.Element {
+  const { record, liveId, busy, onRollback } = props;
+  const title = `${record.kind === 'rollback' ? 'Rollback' : 'Promotion'} ${record.promotion_id}`;
+  return (
+    <li className="jp-FraudJlab-historyEntry" aria-label={title}>
+      <div className="jp-FraudJlab-historyHeader">
+        <span
+          className={`jp-FraudJlab-promotionStatus jp-mod-${record.status}`}
+          aria-label={`status ${record.status}`}
+        >
+          {record.status}
+        </span>
+        <span className="jp-FraudJlab-historyTitle">{title}</span>
+        {record.promotion_id === liveId && (
+          <span className="jp-FraudJlab-liveBadge">live</span>
+        )}
+        {canRollBack(record, liveId) && (
+          <button
+            type="button"
+            className="jp-FraudJlab-button"
+            disabled={busy}
+            aria-label={`Roll back to ${record.promotion_id}`}
+            onClick={() => onRollback(record)}
+          >
+            Rollback
+          </button>
+        )}
+      </div>
+      <div className="jp-FraudJlab-historyMeta">
+        {formatTimestamp(record.timestamp)} · {record.approver} · run{' '}
+        <code>{record.run_id}</code>
+        {record.rollback_of && (
+          <>
+            {' '}
+            · rolls back <code>{record.rollback_of}</code>
+          </>
+        )}
+        {record.forced && ' · forced'}
+      </div>
+      <div className="jp-FraudJlab-historyReason">{record.reason}</div>
+      {record.error && (
+        <div className="jp-FraudJlab-error">
+          {record.failed_step ? `${record.failed_step}: ` : ''}
+          {record.error}
+        </div>
+      )}
+    </li>
+  );
+}
+
+/**
+ * The "Production" section of the fraud_jlab sidebar: what is live and the
+ * promotion history (newest first, paged), with rollback.
+ *
+ * Reloads whenever this client changes production (promotion or rollback).
+ */
+export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
+  const { service, onRolledBack } = props;
+  const [live, setLive] = useState<IProductionState | null>(null);
+  const [history, setHistory] = useState<IHistory | null>(null);
+  // True until the first answer, so nobody mistakes the empty panel for the state.
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<{ title: string; error: Error } | null>(
+    null
+  );
+  const [busy, setBusy] = useState(false);
+  // Answers of an older reload must not overwrite a newer one.
+  const generation = useRef(0);
+
+  const reload = useCallback(async (): Promise<void> => {
+    const current = ++generation.current;
+    setLoading(true);
+    try {
+      const [state, page] = await Promise.all([
+        service.getProduction(),
+        service.listPromotions(HISTORY_PAGE_SIZE)
+      ]);
+      if (current === generation.current) {
+        setLive(state);
+        setHistory({
+          records: page.promotions,
+          nextPageToken: page.next_page_token
+        });
+        setError(null);
+      }
+    } catch (reason) {
+      if (current === generation.current) {
+        setError({
+          title: 'Could not load production',
+          error: asError(reason)
+        });
+      }
+    } finally {
+      if (current === generation.current) {
+        setLoading(false);
+      }
+    }
+  }, [service]);
+
+  useEffect(() => {
+    void reload();
+    const onChanged = (): void => {
+      void reload();
+    };
+    service.productionChanged.connect(onChanged);
+    return () => {
+      service.productionChanged.disconnect(onChanged);
+    };
+  }, [service, reload]);
+
+  const loadMore = async (): Promise<void> => {
+    if (!history?.nextPageToken) {
+      return;
+    }
+    const current = generation.current;
+    setLoading(true);
+    try {
+      const page = await service.listPromotions(
+        HISTORY_PAGE_SIZE,
+        history.nextPageToken
+      );
+      if (current === generation.current) {
+        setHistory(previous => ({
+          records: [...(previous?.records ?? []), ...page.promotions],
+          nextPageToken: page.next_page_token
+        }));
+      }
+    } catch (reason) {
+      if (current === generation.current) {
+        setError({
+          title: 'Could not load more history',
+          error: asError(reason)
+        });
+      }
+    } finally {
+      if (current === generation.current) {
+        setLoading(false);
+      }
+    }
+  };
+
+  const rollback = async (record: IPromotionRecord): Promise<void> => {
+    const reason = await askRollbackReason(record);
+    if (reason === null) {
+      return;
+    }
+    setBusy(true);
+    try {
+      // The service emits productionChanged, which reloads this panel.
+      const result = await service.rollback(record.promotion_id, { reason });
+      setError(null);
+      onRolledBack?.(result);
+    } catch (reason) {
+      setError({ title: 'Rollback failed', error: asError(reason) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="jp-FraudJlab-production" aria-busy={loading}>
+      <div className="jp-FraudJlab-actions jp-FraudJlab-productionToolbar">
+        <span className="jp-FraudJlab-count">
+          {loading ? 'Loading…' : 'Production state'}
+        </span>
+        <button
+          type="button"
+          className="jp-FraudJlab-button"
+          onClick={() => void reload()}
+          disabled={loading}
+          aria-label="Refresh production"
+        >
+          Refresh
+        </button>
+      </div>
+      {error && <ErrorMessage error={error.error} title={error.title} />}
+      {live && <LiveState state={live} />}
+      {history && (
+        <section
+          aria-label="Promotion history"
+          className="jp-FraudJlab-history"
+        >
+          <h3>History</h3>
+          {history.records.length === 0 ? (
+            <p className="jp-FraudJlab-placeholder">No promotions yet.</p>
+          ) : (
+            <ol className="jp-FraudJlab-historyList">
+              {history.records.map(record => (
+                <HistoryEntry
+                  key={record.promotion_id}
+                  record={record}
+                  liveId={live?.promotion?.promotion_id ?? null}
+                  busy={busy}
+                  onRollback={r => void rollback(r)}
+                />
+              ))}
+            </ol>
+          )}
+          {history.nextPageToken && (
+            <button
+              type="button"
+              className="jp-FraudJlab-button"
+              onClick={() => void loadMore()}
+              disabled={loading}
+            >
+              Load more
+            </button>
+          )}
+        </section>
+      )}
+    </div>
+  );
+}
+
+/** The sidebar section widget hosting {@link ProductionPanel}. */
+export class ProductionSection extends ReactWidget {
+  constructor(private readonly _props: IProductionPanelProps) {
+    super();
+    this.addClass('jp-FraudJlab-productionSection');
+    this.title.label = 'Production';
+    this.title.caption =
+      'What is live in production, and the promotion history';
+  }
+
+  protected render(): JSX.Element {
+    return <ProductionPanel {...this._props} />;
+  }
+}

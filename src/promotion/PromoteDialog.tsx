@@ -1,0 +1,414 @@
+import { Dialog, ReactWidget } from '@jupyterlab/apputils';
+import React, { useEffect, useRef, useState } from 'react';
+
+import { IPromotionPlan, IPromotionRecord } from '../api';
+import { APIError } from '../request';
+import { IFraudJlabService } from '../tokens';
+import { diffConfig } from './diff';
+import { RecordView } from './RecordView';
+
+/** Props of {@link PromotePanel}. */
+export interface IPromotePanelProps {
+  service: IFraudJlabService;
+  runId: string;
+  /** Called once a promotion was recorded (after the server answered 201). */
+  onPromoted?: (record: IPromotionRecord) => void;
+}
+
+type PlanState =
+  | { kind: 'loading' }
+  | { kind: 'loaded'; plan: IPromotionPlan }
+  /** The server wants a reason even for the dry run: re-planned once one is typed. */
+  | { kind: 'needsReason'; message: string }
+  | { kind: 'failed'; error: Error };
+
+type SubmitState =
+  | { kind: 'idle' }
+  | { kind: 'submitting' }
+  | { kind: 'done'; record: IPromotionRecord }
+  | { kind: 'failed'; error: Error };
+
+/** Pause in typing after which a dry run that needs the reason is re-run. */
+const REPLAN_DELAY_MS = 500;
+
+function isReasonError(error: unknown): error is APIError {
+  return (
+    error instanceof APIError &&
+    error.status === 400 &&
+    (error.field ?? '').split('.').includes('reason')
+  );
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The server's message verbatim, with its status and extra details. */
+export function ErrorMessage(props: {
+  error: Error;
+  title: string;
+}): JSX.Element {
+  const { error, title } = props;
+  const status =
+    error instanceof APIError && error.status > 0
+      ? ` (HTTP ${error.status})`
+      : '';
+  const details =
+    error instanceof APIError
+      ? error.errors.filter(line => line !== error.message)
+      : [];
+  return (
+    <div role="alert" className="jp-FraudJlab-error jp-FraudJlab-banner">
+      <strong>
+        {title}
+        {status}
+      </strong>
+      <div className="jp-FraudJlab-errorMessage">{error.message}</div>
+      {details.length > 0 && (
+        <ul>
+          {details.map(line => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** Gate results of a promotion plan. */
+function GatesTable(props: { plan: IPromotionPlan }): JSX.Element {
+  const { plan } = props;
+  return (
+    <table className="jp-FraudJlab-gates" aria-label="Promotion gates">
+      <thead>
+        <tr>
+          <th scope="col">Gate</th>
+          <th scope="col">Result</th>
+          <th scope="col">Detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        {plan.gates.map(gate => (
+          <tr
+            key={gate.name}
+            className={gate.passed ? 'jp-mod-passed' : 'jp-mod-failed'}
+          >
+            <th scope="row">{gate.name}</th>
+            <td className="jp-FraudJlab-gateResult">
+              {gate.passed ? '✓ pass' : '✗ fail'}
+            </td>
+            <td>{gate.detail}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Parameter Store and config-file changes a promotion would make. */
+function DiffTables(props: { plan: IPromotionPlan }): JSX.Element {
+  const { plan } = props;
+  const configRows = diffConfig(plan.diff.config.current, plan.diff.config.new);
+  return (
+    <>
+      <h3>Parameter Store</h3>
+      <table className="jp-FraudJlab-diff" aria-label="Parameter Store changes">
+        <thead>
+          <tr>
+            <th scope="col">SSM path</th>
+            <th scope="col">Current</th>
+            <th scope="col">New</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plan.diff.ssm.map(entry => (
+            <tr
+              key={entry.path}
+              className={entry.changed ? 'jp-mod-changed' : undefined}
+              aria-label={`${entry.path}${entry.changed ? ' (changed)' : ''}`}
+            >
+              <th scope="row">{entry.path}</th>
+              <td>{entry.current ?? '(not set)'}</td>
+              <td>{entry.new}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Config file</h3>
+      {plan.diff.config.current === null && (
+        <p className="jp-FraudJlab-placeholder">
+          No production config file yet: it will be created.
+        </p>
+      )}
+      <table className="jp-FraudJlab-diff" aria-label="Config file changes">
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Current</th>
+            <th scope="col">New</th>
+          </tr>
+        </thead>
+        <tbody>
+          {configRows.map(row => (
+            <tr
+              key={row.key}
+              className={row.changed ? 'jp-mod-changed' : undefined}
+              aria-label={`${row.key}${row.changed ? ' (changed)' : ''}`}
+            >
+              <th scope="row">{row.key}</th>
+              <td>{row.current ?? '(none)'}</td>
+              <td>{row.next ?? '(removed)'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/**
+ * The body of the promotion dialog: dry-run plan (gates and diff), the
+ * reason and options, the Promote button, then the ledger record or the
+ * server's error.
+ */
+export function PromotePanel(props: IPromotePanelProps): JSX.Element {
+  const { service, runId, onPromoted } = props;
+  const [reason, setReason] = useState('');
+  const [triggerPipeline, setTriggerPipeline] = useState(false);
+  const [force, setForce] = useState(false);
+  const [plan, setPlan] = useState<PlanState>({ kind: 'loading' });
+  const [submit, setSubmit] = useState<SubmitState>({ kind: 'idle' });
+  // Set once the server rejected a reason-less dry run; from then on dry runs
+  // send the reason typed so far.
+  const [reasonRequired, setReasonRequired] = useState(false);
+  // The reason the dry run is (re-)run with: settles after typing pauses.
+  const [planReason, setPlanReason] = useState('');
+
+  useEffect(() => {
+    if (!reasonRequired || plan.kind === 'loaded') {
+      return;
+    }
+    const timer = window.setTimeout(
+      () => setPlanReason(reason.trim()),
+      REPLAN_DELAY_MS
+    );
+    return () => window.clearTimeout(timer);
+  }, [reasonRequired, plan.kind, reason]);
+
+  useEffect(() => {
+    if (reasonRequired && planReason === '') {
+      return;
+    }
+    let cancelled = false;
+    setPlan({ kind: 'loading' });
+    service
+      .planPromotion({ run_id: runId, reason: planReason })
+      .then(result => {
+        if (!cancelled) {
+          setPlan({ kind: 'loaded', plan: result });
+        }
+      })
+      .catch((error: unknown) => {
+        if (cancelled) {
+          return;
+        }
+        if (isReasonError(error)) {
+          setReasonRequired(true);
+          setPlan({ kind: 'needsReason', message: error.message });
+        } else {
+          setPlan({ kind: 'failed', error: asError(error) });
+        }
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [service, runId, reasonRequired, planReason]);
+
+  const resultRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (submit.kind === 'done' || submit.kind === 'failed') {
+      resultRef.current?.scrollIntoView({ block: 'nearest' });
+    }
+  }, [submit.kind]);
+
+  const loaded = plan.kind === 'loaded' ? plan.plan : null;
+  const gatesFailed = loaded !== null && !loaded.gates_passed;
+  const done = submit.kind === 'done';
+  const canPromote =
+    loaded !== null &&
+    reason.trim() !== '' &&
+    (!gatesFailed || force) &&
+    submit.kind !== 'submitting' &&
+    !done;
+
+  const promote = async (): Promise<void> => {
+    setSubmit({ kind: 'submitting' });
+    try {
+      const record = await service.promote({
+        run_id: runId,
+        reason: reason.trim(),
+        trigger_pipeline: triggerPipeline,
+        force: gatesFailed && force
+      });
+      setSubmit({ kind: 'done', record });
+      onPromoted?.(record);
+    } catch (error) {
+      setSubmit({ kind: 'failed', error: asError(error) });
+    }
+  };
+
+  return (
+    <div className="jp-FraudJlab-promote">
+      <p className="jp-FraudJlab-promoteRun">
+        Run <code>{runId}</code>
+      </p>
+      <label className="jp-FraudJlab-field">
+        <span>Reason (required, recorded in the ledger)</span>
+        <textarea
+          className="jp-FraudJlab-reason"
+          value={reason}
+          required
+          rows={2}
+          disabled={done || submit.kind === 'submitting'}
+          onChange={event => setReason(event.target.value)}
+        />
+      </label>
+
+      {plan.kind === 'loading' && (
+        <p role="status" className="jp-FraudJlab-placeholder">
+          Checking gates and computing the diff (dry run)…
+        </p>
+      )}
+      {plan.kind === 'failed' && (
+        <ErrorMessage error={plan.error} title="The dry run failed" />
+      )}
+      {plan.kind === 'needsReason' && (
+        <p role="status" className="jp-FraudJlab-placeholder">
+          Type a reason to see the gates and the diff: the server checks the
+          reason on dry runs too.
+          <span className="jp-FraudJlab-hint"> ({plan.message})</span>
+        </p>
+      )}
+
+      {loaded && (
+        <>
+          <section aria-label="Gates">
+            <h3>
+              Gates{' '}
+              <span
+                className={
+                  loaded.gates_passed
+                    ? 'jp-FraudJlab-gatesSummary jp-mod-passed'
+                    : 'jp-FraudJlab-gatesSummary jp-mod-failed'
+                }
+              >
+                {loaded.gates_passed ? 'all passed' : 'some failed'}
+              </span>
+            </h3>
+            <GatesTable plan={loaded} />
+          </section>
+          <section aria-label="Diff">
+            <DiffTables plan={loaded} />
+          </section>
+        </>
+      )}
+
+      <div ref={resultRef}>
+        {submit.kind === 'failed' && (
+          <ErrorMessage error={submit.error} title="Promotion failed" />
+        )}
+        {submit.kind === 'done' && (
+          <section
+            aria-label="Promotion result"
+            className="jp-FraudJlab-result"
+          >
+            <h3 role="status">Promoted: production updated</h3>
+            <RecordView record={submit.record} />
+          </section>
+        )}
+      </div>
+
+      {/* Sticky at the bottom of the dialog body: always reachable after scrolling the diff. */}
+      <div className="jp-FraudJlab-promoteActions">
+        <label className="jp-FraudJlab-check">
+          <input
+            type="checkbox"
+            checked={triggerPipeline}
+            disabled={done}
+            onChange={event => setTriggerPipeline(event.target.checked)}
+          />
+          Trigger production pipeline
+        </label>
+        {gatesFailed && (
+          <label className="jp-FraudJlab-check jp-mod-warn">
+            <input
+              type="checkbox"
+              checked={force}
+              disabled={done}
+              onChange={event => setForce(event.target.checked)}
+            />
+            Override failed gates (force)
+          </label>
+        )}
+        <div className="jp-FraudJlab-actions">
+          <button
+            type="button"
+            className="jp-FraudJlab-button jp-mod-accept"
+            disabled={!canPromote}
+            onClick={() => void promote()}
+          >
+            {submit.kind === 'submitting' ? 'Promoting…' : 'Promote'}
+          </button>
+          {loaded && reason.trim() === '' && !done && (
+            <span className="jp-FraudJlab-hint">Type a reason to promote.</span>
+          )}
+          {gatesFailed && !force && !done && (
+            <span className="jp-FraudJlab-hint">
+              Gates failed: promoting needs the override.
+            </span>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** Lumino wrapper of {@link PromotePanel} used as a dialog body. */
+class PromoteBody extends ReactWidget {
+  constructor(private readonly _props: IPromotePanelProps) {
+    super();
+    this.addClass('jp-FraudJlab-promoteBody');
+  }
+
+  protected render(): JSX.Element {
+    return <PromotePanel {...this._props} />;
+  }
+}
+
+/**
+ * Open the promotion dialog of a run. Resolves when the dialog is closed
+ * with the record of the promotion made in it, if any.
+ */
+export async function showPromoteDialog(
+  service: IFraudJlabService,
+  runId: string
+): Promise<IPromotionRecord | null> {
+  let promoted: IPromotionRecord | null = null;
+  const body = new PromoteBody({
+    service,
+    runId,
+    onPromoted: record => {
+      promoted = record;
+    }
+  });
+  const dialog = new Dialog({
+    title: 'Promote run to production',
+    body,
+    buttons: [Dialog.cancelButton({ label: 'Close' })],
+    focusNodeSelector: 'textarea',
+    hasClose: true
+  });
+  dialog.addClass('jp-FraudJlab-promoteDialog');
+  await dialog.launch();
+  return promoted;
+}

@@ -1,0 +1,92 @@
+import { Dialog } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
+
+import { IPromotionRecord } from '../api';
+import { formatTimestamp } from './RecordView';
+
+/**
+ * Dialog body asking why a promotion is rolled back. The textarea is marked
+ * in error while it holds no text, which keeps the dialog's accept button
+ * disabled.
+ */
+class RollbackReasonBody extends Widget implements Dialog.IBodyWidget<string> {
+  constructor(record: IPromotionRecord) {
+    super();
+    this.addClass('jp-FraudJlab-rollbackBody');
+    const text = document.createElement('p');
+    text.textContent =
+      `Roll production back to ${record.kind} ${record.promotion_id} ` +
+      `(run ${record.run_id}, ${formatTimestamp(record.timestamp)}, by ` +
+      `${record.approver})? Parameter Store and the production config file ` +
+      'are set back to the values it wrote; the rollback is recorded in the ledger.';
+    const label = document.createElement('label');
+    label.className = 'jp-FraudJlab-field';
+    const caption = document.createElement('span');
+    caption.textContent = 'Reason (required, recorded in the ledger)';
+    this._reason = document.createElement('textarea');
+    this._reason.className = 'jp-FraudJlab-reason';
+    this._reason.required = true;
+    this._reason.rows = 2;
+    this._reason.addEventListener('input', () => {
+      // The dialog checks its inputs in a capturing listener, before this
+      // one ran: tell it again when the verdict changed.
+      if (this.validate()) {
+        this.announce();
+      }
+    });
+    label.append(caption, this._reason);
+    this.node.append(text, label);
+    this.validate();
+  }
+
+  /**
+   * Mark the reason invalid while blank (whitespace does not count).
+   *
+   * @returns whether the verdict changed.
+   */
+  validate(): boolean {
+    const blank = this._reason.value.trim() === '';
+    const changed = this._reason.classList.contains('jp-mod-error') !== blank;
+    this._reason.classList.toggle('jp-mod-error', blank);
+    this._reason.setAttribute('aria-invalid', String(blank));
+    return changed;
+  }
+
+  /** Let the dialog re-check its inputs (it only does so on `input` events). */
+  announce(): void {
+    this._reason.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+
+  getValue(): string {
+    return this._reason.value.trim();
+  }
+
+  private _reason: HTMLTextAreaElement;
+}
+
+/**
+ * Ask for confirmation and a reason before restoring the production state
+ * that `record` wrote.
+ *
+ * @returns the reason, or `null` when the user cancelled.
+ */
+export async function askRollbackReason(
+  record: IPromotionRecord
+): Promise<string | null> {
+  const body = new RollbackReasonBody(record);
+  const dialog = new Dialog<string>({
+    title: 'Roll back production',
+    body,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Roll back' })],
+    focusNodeSelector: 'textarea',
+    defaultButton: 0
+  });
+  const result = dialog.launch();
+  await dialog.ready;
+  body.announce();
+  const { button, value } = await result;
+  if (!button.accept || !value) {
+    return null;
+  }
+  return value;
+}

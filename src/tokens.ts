@@ -1,0 +1,115 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import {
+  ICompareRequest,
+  ICompareResult,
+  IExperimentsResponse,
+  IProductionState,
+  IPromotionPlan,
+  IPromotionRecord,
+  IPromotionRequest,
+  IPromotionsPage,
+  IRollbackRequest,
+  IRunDetail,
+  IRunsPage,
+  IRunsQuery,
+  IServerInfo
+} from './api';
+
+/** Every command fraud_jlab registers. */
+export namespace CommandIDs {
+  /** Show the fraud_jlab sidebar (command palette, category "fraud_jlab"). */
+  export const openSidebar = 'fraud-jlab:open-sidebar';
+  /** Reload the runs table from the server. */
+  export const refreshRuns = 'fraud-jlab:refresh-runs';
+  /** Open the detail view of one run. Args: `{runId: string}`. */
+  export const openRun = 'fraud-jlab:open-run';
+  /** Compare runs. Args: `{runIds: string[]}` (registered by the compare plugin). */
+  export const compareRuns = 'fraud-jlab:compare-runs';
+  /** Promote a run to production. Args: `{runId: string}` (registered by the promotion plugin). */
+  export const promoteRun = 'fraud-jlab:promote-run';
+}
+
+/** Command palette category of fraud_jlab commands. */
+export const COMMAND_CATEGORY = 'fraud_jlab';
+
+/** Id of the main plugin; its settings are `schema/plugin.json`. */
+export const PLUGIN_ID = 'fraud-jlab:plugin';
+
+/** Id of the left sidebar widget. */
+export const SIDEBAR_ID = 'fraud-jlab-sidebar';
+
+/**
+ * The single typed client of the fraud_jlab REST API.
+ *
+ * Every method throws `APIError` (from `./request`) carrying the server's
+ * `message`, `errors`, `field` and HTTP `status`.
+ */
+export interface IFraudJlabService {
+  /** Connection settings every request uses. */
+  readonly serverSettings: ServerConnection.ISettings;
+  /** Version of this frontend package (package.json). */
+  readonly frontendVersion: string;
+  /** Low-level call: `path` is relative to `<base_url>fraud-jlab/api/`. */
+  requestAPI<T>(path: string, init?: RequestInit): Promise<T>;
+
+  getInfo(): Promise<IServerInfo>;
+  listRuns(query?: IRunsQuery, signal?: AbortSignal): Promise<IRunsPage>;
+  getRun(runId: string, signal?: AbortSignal): Promise<IRunDetail>;
+  listExperiments(): Promise<IExperimentsResponse>;
+
+  compareRuns(request: ICompareRequest): Promise<ICompareResult>;
+
+  /** `POST promotions` with `dry_run: true`. */
+  planPromotion(
+    request: Omit<IPromotionRequest, 'dry_run'>
+  ): Promise<IPromotionPlan>;
+  /** `POST promotions` (201): the ledger record. */
+  promote(
+    request: Omit<IPromotionRequest, 'dry_run'>
+  ): Promise<IPromotionRecord>;
+  listPromotions(
+    maxResults?: number,
+    pageToken?: string | null
+  ): Promise<IPromotionsPage>;
+  getPromotion(promotionId: string): Promise<IPromotionRecord>;
+  rollback(
+    promotionId: string,
+    request: IRollbackRequest
+  ): Promise<IPromotionRecord>;
+  getProduction(): Promise<IProductionState>;
+
+  /** Emitted after this client changed production (promotion or rollback). */
+  readonly productionChanged: ISignal<IFraudJlabService, IPromotionRecord>;
+}
+
+/** Token of the fraud_jlab REST client. */
+export const IFraudJlabService = new Token<IFraudJlabService>(
+  'fraud-jlab:IFraudJlabService',
+  'The typed client of the fraud_jlab REST API.'
+);
+
+/** The fraud_jlab left sidebar (a SidePanel with collapsible sections). */
+export interface IFraudJlabSidebar {
+  /**
+   * Add a section (its `title.label` is the section header).
+   *
+   * @param rank - lower ranks come first; the runs section has rank 100.
+   */
+  addSection(widget: Widget, rank?: number): void;
+  /** Reveal the sidebar in the left area. */
+  activate(): void;
+  /** Run ids currently selected (checked) in the runs table. */
+  readonly selectedRunIds: readonly string[];
+  /** Emitted when the selection in the runs table changes. */
+  readonly selectionChanged: ISignal<IFraudJlabSidebar, readonly string[]>;
+}
+
+/** Token of the fraud_jlab sidebar. */
+export const IFraudJlabSidebar = new Token<IFraudJlabSidebar>(
+  'fraud-jlab:IFraudJlabSidebar',
+  'The fraud_jlab left sidebar; add sections to it.'
+);

@@ -1,0 +1,170 @@
+"""compare_runs against a temporary SQLite tracker."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fraud_jlab import Run
+from fraud_jlab.comparison import CompareResult, compare_runs
+from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.evaluation import ModelEvaluator
+from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+
+
+class FixedScoreModel:
+    def __init__(self, scores: np.ndarray) -> None:
+        self.scores = np.asarray(scores, dtype=float)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = self.scores[np.asarray(X, dtype=int).ravel()]
+        return np.column_stack([1 - p, p])
+
+
+def _evaluated_run(
+    tracker: SqliteTrackerStore, name: str, y: np.ndarray, score: np.ndarray, params: dict
+) -> str:
+    with Run("compare-test", name, tracker=tracker) as run:
+        run.log_parameters(params)
+        # Some of these deliberately weak models score below the 0.80 warning level.
+        ModelEvaluator(n_bootstrap=20, warn_accuracy=0.0).evaluate_model(
+            FixedScoreModel(score), np.arange(y.size).reshape(-1, 1), y, run=run
+        )
+    return run.run_id
+
+
+@pytest.fixture
+def three_runs(
+    tracker: SqliteTrackerStore, holdout: tuple[np.ndarray, np.ndarray]
+) -> dict[str, str]:
+    y, good = holdout
+    rng = np.random.default_rng(9)
+    bad = np.clip(good + rng.normal(scale=0.5, size=good.size), 0, 1)
+    similar = np.clip(good + rng.normal(scale=1e-4, size=good.size), 0, 1)
+    return {
+        "good": _evaluated_run(tracker, "good", y, good, {"max_depth": 7, "eta": 0.1}),
+        "bad": _evaluated_run(tracker, "bad", y, bad, {"max_depth": 3, "eta": 0.3}),
+        "similar": _evaluated_run(tracker, "similar", y, similar, {"max_depth": 6, "eta": 0.2}),
+    }
+
+
+def test_paired_deltas_against_the_baseline(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    result = compare_runs(
+        [three_runs["good"], three_runs["bad"], three_runs["similar"]],
+        baseline_run_id=three_runs["bad"],
+        tracker=tracker,
+        n_bootstrap=300,
+    )
+    assert isinstance(result, CompareResult)
+    assert result.baseline_run_id == three_runs["bad"]
+    assert [r.run_name for r in result.runs] == ["good", "bad", "similar"]
+    assert result.metric_names[:2] == ["accuracy", "precision"]
+    assert not any(m.endswith("_ci_low") for m in result.metric_names)
+    deltas = {(d.run_id, d.metric): d for d in result.deltas}
+    good_ap = deltas[(three_runs["good"], "average_precision")]
+    assert good_ap.paired is True
+    assert good_ap.significant is True
+    assert good_ap.ci_low is not None and good_ap.ci_low > 0
+    assert good_ap.delta == pytest.approx(good_ap.value - good_ap.baseline_value)
+    assert all(d.run_id != three_runs["bad"] for d in result.deltas)
+
+
+def test_same_model_is_not_significantly_different(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    result = compare_runs(
+        [three_runs["good"], three_runs["similar"]],
+        baseline_run_id=three_runs["good"],
+        tracker=tracker,
+        n_bootstrap=300,
+    )
+    ap = next(d for d in result.deltas if d.metric == "average_precision")
+    assert ap.paired is True
+    assert ap.significant is False
+    assert ap.ci_low <= 0 <= ap.ci_high  # type: ignore[operator]
+
+
+def test_figures_are_json_safe_and_complete(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    result = compare_runs(list(three_runs.values()), tracker=tracker, n_bootstrap=50)
+    assert result.baseline_run_id is None and result.deltas == []
+    payload = json.loads(json.dumps(result.model_dump(mode="json")))
+    figures = payload["figures"]
+    assert len(figures["metric_bars"]["data"]) == 3
+    assert len(figures["roc"]["data"]) == 4  # three runs + chance line
+    assert all(len(trace["x"]) <= 500 for trace in figures["pr"]["data"])
+    labels = [d["label"] for d in figures["parallel_coordinates"]["data"][0]["dimensions"]]
+    assert labels == ["eta", "max_depth", "average_precision"]
+
+
+def test_production_run_is_the_default_baseline(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    result = compare_runs(
+        [three_runs["good"], three_runs["similar"]],
+        tracker=tracker,
+        production_run_id=three_runs["bad"],
+        n_bootstrap=50,
+    )
+    assert result.baseline_run_id == three_runs["bad"]
+    assert three_runs["bad"] in [r.run_id for r in result.runs]
+    assert any("production" in n for n in result.notes)
+    missing = compare_runs(
+        [three_runs["good"], three_runs["similar"]], tracker=tracker, production_run_id="nope"
+    )
+    assert missing.baseline_run_id is None
+    assert any("not in this tracker" in n for n in missing.notes)
+
+
+def test_different_holdouts_or_missing_scores_give_unpaired_deltas(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    rng = np.random.default_rng(0)
+    y_other = (rng.random(300) < 0.1).astype(int)
+    other = _evaluated_run(tracker, "other-holdout", y_other, rng.random(300), {"max_depth": 5})
+    with Run("compare-test", "metrics-only", tracker=tracker) as run:
+        run.log_metrics({"accuracy": 0.99, "average_precision": 0.5})
+    result = compare_runs(
+        [other, run.run_id, three_runs["good"]],
+        baseline_run_id=three_runs["good"],
+        tracker=tracker,
+        n_bootstrap=50,
+    )
+    assert result.deltas
+    for d in result.deltas:
+        assert d.paired is False and d.ci_low is None and d.significant is None
+    assert any("different holdouts" in n for n in result.notes)
+    assert any("no stored holdout scores" in n for n in result.notes)
+
+
+def test_duplicates_are_removed(tracker: SqliteTrackerStore, three_runs: dict[str, str]) -> None:
+    good, bad = three_runs["good"], three_runs["bad"]
+    result = compare_runs([good, bad, good], tracker=tracker, n_bootstrap=20)
+    assert [r.run_id for r in result.runs] == [good, bad]
+
+
+@pytest.mark.parametrize(
+    "run_ids", [["only-one"], [], ["a", "a"], [f"r{i}" for i in range(11)], "abc"]
+)
+def test_run_id_count_is_validated(tracker: SqliteTrackerStore, run_ids: object) -> None:
+    with pytest.raises(ValidationError) as err:
+        compare_runs(run_ids, tracker=tracker)  # type: ignore[arg-type]
+    assert err.value.field == "run_ids"
+    if isinstance(run_ids, list) and run_ids:
+        assert "between 2 and 10" in str(err.value)
+
+
+def test_unknown_run_id_is_not_found(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    with pytest.raises(NotFoundError):
+        compare_runs([three_runs["good"], "01UNKNOWNRUN"], tracker=tracker)
+    with pytest.raises(NotFoundError):
+        compare_runs(
+            [three_runs["good"], three_runs["bad"]], baseline_run_id="01UNKNOWNRUN", tracker=tracker
+        )

@@ -1,0 +1,97 @@
+"""Holdout-score artifact round trip and evaluation figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from fraud_jlab.errors import ValidationError
+from fraud_jlab.evaluation import (
+    holdout_hash,
+    holdout_scores_npz,
+    read_holdout_scores,
+    save_figure,
+)
+from fraud_jlab.evaluation.metrics import cost_optimal_threshold
+from fraud_jlab.evaluation.plots import (
+    calibration_figure,
+    confusion_matrix_figure,
+    cost_figure,
+    pr_figure,
+    roc_figure,
+)
+
+
+def test_holdout_artifact_round_trip(holdout: tuple[np.ndarray, np.ndarray]) -> None:
+    y, score = holdout
+    stored = read_holdout_scores(holdout_scores_npz(y, score))
+    np.testing.assert_array_equal(stored.y_true, y)
+    np.testing.assert_array_equal(stored.y_score, score.astype(np.float32))
+    assert stored.holdout_hash == holdout_hash(y)
+
+
+def test_holdout_hash_depends_on_order_and_length() -> None:
+    assert holdout_hash([0, 1, 0]) == holdout_hash(np.array([False, True, False]))
+    assert holdout_hash([0, 1, 0]) != holdout_hash([1, 0, 0])
+    assert holdout_hash([0, 1, 0]) != holdout_hash([0, 1, 0, 0])
+
+
+def test_corrupt_holdout_artifact_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError) as err:
+        read_holdout_scores(b"not an npz file")
+    assert err.value.field == "artifact"
+
+
+def test_curves_are_downsampled(holdout: tuple[np.ndarray, np.ndarray]) -> None:
+    y, score = holdout
+    for fig in (roc_figure(y, score), pr_figure(y, score)):
+        assert len(fig.data[0].x) <= 500
+        assert fig.data[0].x[0] in (0.0,) and fig.data[0].x[-1] == 1.0
+
+
+def test_pr_figure_draws_the_prevalence_baseline(holdout: tuple[np.ndarray, np.ndarray]) -> None:
+    y, score = holdout
+    fig = pr_figure(y, score, average_precision=0.5)
+    baseline = fig.data[1]
+    assert list(baseline.y) == [pytest.approx(y.mean())] * 2
+    assert "AP 0.5000" in fig.data[0].name
+
+
+def test_calibration_curve_of_a_calibrated_model_follows_the_diagonal() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.random(50_000)
+    y = (rng.random(50_000) < p).astype(int)
+    fig = calibration_figure(y, p)
+    np.testing.assert_allclose(fig.data[0].x, fig.data[0].y, atol=0.03)
+    with pytest.raises(ValidationError) as err:
+        calibration_figure(y, p * 2)
+    assert err.value.field == "y_prob"
+
+
+def test_confusion_and_cost_figures() -> None:
+    fig = confusion_matrix_figure([[90, 5], [2, 3]])
+    assert fig.data[0].text[1][1].startswith("3")
+    cost = cost_optimal_threshold([1, 0, 1, 0], [0.9, 0.7, 0.5, 0.1], fn_cost=10, fp_cost=1)
+    cfig = cost_figure(cost)
+    assert cfig.data[1].x[0] == cost.threshold
+
+
+def test_save_figure_html_and_json(tmp_path: Path) -> None:
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0]))
+    html = save_figure(fig, tmp_path / "f.html").read_text()
+    assert "plotly" in html and len(html) < 100_000  # plotly.js from the CDN, not embedded
+    data = json.loads(save_figure(fig, tmp_path / "f.json").read_text())
+    assert data["data"][0]["x"] == [0, 1]
+
+
+def test_save_figure_png_names_the_missing_package(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="kaleido") as err:
+        save_figure(go.Figure(), tmp_path / "f.png")
+    assert err.value.field == "path"
+    assert not (tmp_path / "f.png").exists()
+    with pytest.raises(ValidationError):
+        save_figure(go.Figure(), tmp_path / "f.txt")
