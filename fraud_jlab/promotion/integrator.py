@@ -146,12 +146,15 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         run_id: str,
         *,
         approver: str,
-        reason: str,
+        reason: str = "",
         trigger_pipeline: bool = False,
         dry_run: bool = False,
         force: bool = False,
     ) -> PromotionRecord | PromotionPlan:
         """Promote a tracked run; with ``dry_run`` return the plan and write nothing.
+
+        ``reason`` is required for a real promotion (it goes into the ledger); a dry run
+        only shows the gates and the diff, so it may come before the reason is written.
 
         Raises ValidationError (bad input, invalid hyperparameters, failed gates
         without ``force``), NotFoundError (unknown run), ConflictError (another
@@ -161,7 +164,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         if not isinstance(run_id, str) or not run_id.strip():
             raise ValidationError("run_id must be a non-empty string", field="run_id")
         approver = _check_approver(approver)
-        reason = validate_reason(reason)
+        if not dry_run or reason:
+            reason = validate_reason(reason)
         plan, change, _ = self.plan_run(run_id.strip(), approver=approver)
         if dry_run:
             return plan

@@ -34,7 +34,11 @@ class PromotionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run_id: str = Field(min_length=1, description="The tracked run to promote.")
-    reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
+    reason: str = Field(
+        default="",
+        max_length=1000,
+        description="Why (recorded in the ledger); required unless dry_run is true.",
+    )
     trigger_pipeline: StrictBool = Field(
         default=False, description="Start the production pipeline."
     )

@@ -5,6 +5,7 @@ import { ICompareResult, IPlotlyFigure } from '../api';
 import { APIError } from '../request';
 import { IFraudJlabService } from '../tokens';
 import { DeltaTable } from './DeltaTable';
+import { shortId } from './format';
 import { PlotlyChart } from './PlotlyChart';
 
 /** Props of {@link CompareView}. */
@@ -106,7 +107,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const selectedBaseline = baseline ?? result?.baseline_run_id ?? null;
   const baselineOptions = runs.map(run => ({
     value: run.run_id,
-    label: `${run.run_name} (${run.run_id.slice(0, 8)})`
+    label: `${run.run_name} (${shortId(run.run_id)})`
   }));
   if (
     selectedBaseline !== null &&
@@ -115,7 +116,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     // The server's default baseline (the production run) is not among the compared runs.
     baselineOptions.unshift({
       value: selectedBaseline,
-      label: `production run (${selectedBaseline.slice(0, 8)})`
+      label: `production run (${shortId(selectedBaseline)})`
     });
   }
 

@@ -1,7 +1,7 @@
 import React from 'react';
 
 import { ICompareRun, IMetricDelta } from '../api';
-import { formatDelta, formatInterval, formatValue } from './format';
+import { formatDelta, formatInterval, formatValue, shortId } from './format';
 
 /** Text shown instead of a CI when the two runs were not scored on the same holdout. */
 export const UNPAIRED_TEXT = 'no paired CI: scores on different holdouts';
@@ -18,7 +18,7 @@ function runLabel(runs: ICompareRun[], runId: string | null): string {
     return '—';
   }
   const run = runs.find(r => r.run_id === runId);
-  return run ? `${run.run_name} (${run.run_id.slice(0, 8)})` : runId;
+  return run ? `${run.run_name} (${shortId(run.run_id)})` : runId;
 }
 
 function significanceText(delta: IMetricDelta): string {

@@ -35,3 +35,12 @@ export function formatInterval(
   }
   return `[${formatDelta(low)}, ${formatDelta(high)}]`;
 }
+
+/**
+ * A short, distinguishing form of a run id. Run ids are ULIDs whose leading
+ * characters encode the creation time, shared by runs made together, so the
+ * random tail is shown.
+ */
+export function shortId(runId: string): string {
+  return runId.length > 8 ? `…${runId.slice(-6)}` : runId;
+}

@@ -131,9 +131,8 @@ async def test_dry_run_is_200_and_writes_nothing(
     fj_api: Any, fj_tracker: TrackerStore, production: Any, promotion_routes: None
 ) -> None:
     run_id = _run(fj_tracker, accuracy=0.5)
-    status, plan = await fj_api(
-        "POST", "promotions", body={"run_id": run_id, "reason": "look", "dry_run": True}
-    )
+    # A dry run needs no reason: the user sees gates and diff before writing one
+    status, plan = await fj_api("POST", "promotions", body={"run_id": run_id, "dry_run": True})
     assert status == 200, plan
     assert plan["gates_passed"] is False and plan["gates"][0]["name"] == "min_accuracy"
     assert {d["path"] for d in plan["diff"]["ssm"]} == {
@@ -169,6 +168,8 @@ async def test_responses_match_the_openapi_document(
     [
         ({"reason": "no run"}, "run_id"),
         ({"run_id": "R", "reason": ""}, "reason"),
+        ({"run_id": "R"}, "reason"),
+        ({"run_id": "R", "reason": "   ", "dry_run": False}, "reason"),
         ({"run_id": "R", "reason": "x", "approver": "mallory"}, "approver"),
         ({"run_id": "R", "reason": "x", "dry_run": "yes"}, "dry_run"),
     ],

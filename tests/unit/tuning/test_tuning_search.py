@@ -298,3 +298,14 @@ def test_plain_lists_and_dataframes_are_accepted(small_data: Data, tracker: Trac
     assert from_lists.best_score == from_frame.best_score
     for result in (from_lists, from_frame):
         assert tracker.get_run(result.parent_run_id or "").dataset_version is not None
+
+
+def test_bayesian_early_stopping_scores_each_fold_at_its_best_round(small_data: Data) -> None:
+    X, y = small_data
+    result = bayesian_search(
+        X, y, {"num_round": [200], "eta": (0.2, 0.3)}, 2, n_splits=2, early_stopping_rounds=5,
+        prune=False, track=False, n_jobs=1,
+    )  # fmt: skip
+    assert list(result.trials["state"]) == ["complete", "complete"]
+    for i in range(2):
+        assert result.trials[f"fold_{i}_best_num_round"].between(1, 199).all()

@@ -1,0 +1,386 @@
+"""``ABTestingManager``: deploy a challenger, split traffic, compare, promote, roll back.
+
+Design section 8. The challenger's SageMaker model, endpoint configuration and endpoint
+all share one name (:func:`~fraud_jlab.abtest.naming.challenger_endpoint_name`), so a
+deployment is traceable from any of its parts and cleanup knows what to delete.
+Promotion switches the production endpoint to the challenger's endpoint configuration
+with ``UpdateEndpoint`` (SageMaker keeps serving the old variant until the new one is
+healthy) and returns the previous configuration name for :meth:`rollback_champion`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from fraud_jlab.abtest.compare import EndpointComparison, compare_endpoints
+from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
+from fraud_jlab.abtest.traffic import build_traffic_split_config
+from fraud_jlab.aws import client as aws_client
+from fraud_jlab.aws import error_code
+from fraud_jlab.config import FraudJlab, get_settings
+from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
+from fraud_jlab.models.abtest import ENDPOINT_NAME, ABTestConfig, SuccessCriteria
+
+log = logging.getLogger(__name__)
+
+_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
+EXPERIMENT_TAG = "fraud-jlab:experiment-id"
+VARIANT_NAME = "AllTraffic"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _not_found(exc: BaseException) -> bool:
+    return error_code(exc) in ("ValidationException", "ResourceNotFound") and (
+        "could not find" in str(exc).lower() or "not found" in str(exc).lower()
+    )
+
+
+class ABTestingManager:
+    """Champion/challenger A/B testing on SageMaker endpoints.
+
+    Clients default to :func:`fraud_jlab.aws.client`; ``clock`` returns the current time
+    (used for endpoint names and test start dates).
+    """
+
+    def __init__(
+        self,
+        settings: FraudJlab | None = None,
+        *,
+        sagemaker_client: Any = None,
+        runtime_client: Any = None,
+        s3_client: Any = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.sagemaker = sagemaker_client or aws_client("sagemaker", self.settings)
+        self._runtime = runtime_client
+        self._s3 = s3_client
+        self.clock = clock or _utcnow
+
+    @property
+    def runtime(self) -> Any:
+        """The ``sagemaker-runtime`` client (made on first use)."""
+        if self._runtime is None:
+            self._runtime = aws_client("sagemaker-runtime", self.settings)
+        return self._runtime
+
+    @property
+    def s3(self) -> Any:
+        """The S3 client used to check that a model artifact exists (made on first use)."""
+        if self._s3 is None:
+            self._s3 = aws_client("s3", self.settings)
+        return self._s3
+
+    # -- naming ---------------------------------------------------------------------------
+
+    @staticmethod
+    def challenger_endpoint_name(experiment_id: str, moment: datetime) -> str:
+        """See :func:`fraud_jlab.abtest.naming.challenger_endpoint_name`."""
+        return challenger_endpoint_name(experiment_id, moment)
+
+    # -- deployment -----------------------------------------------------------------------
+
+    def _region(self) -> str:
+        return str(self.settings.region or self.sagemaker.meta.region_name)
+
+    def _check_artifact(self, model_artifact_s3_path: Any) -> None:
+        if not isinstance(model_artifact_s3_path, str) or not _S3_URI.match(model_artifact_s3_path):
+            raise ValidationError(
+                "model_artifact_s3_path must be an s3://<bucket>/<key> URI of a model.tar.gz, "
+                f"got {model_artifact_s3_path!r}",
+                field="model_artifact_s3_path",
+            )
+        bucket, key = model_artifact_s3_path[len("s3://") :].split("/", 1)
+        try:
+            self.s3.head_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+                raise ValidationError(
+                    f"model_artifact_s3_path {model_artifact_s3_path!r} does not exist",
+                    field="model_artifact_s3_path",
+                ) from exc
+            raise AwsOperationError(
+                f"checking model artifact {model_artifact_s3_path!r} failed: {exc}",
+                step="head_object",
+                aws_error_code=error_code(exc) or None,
+            ) from exc
+
+    def deploy_challenger_endpoint(
+        self,
+        experiment_id: str,
+        model_artifact_s3_path: str,
+        instance_type: str = "ml.m5.large",
+        wait: bool = True,
+        *,
+        image_uri: str | None = None,
+    ) -> str:
+        """Deploy the model artifact as a new challenger endpoint; returns the endpoint name.
+
+        Creates a model (the region's built-in XGBoost image unless ``image_uri`` is given),
+        an endpoint configuration with one ``AllTraffic`` variant and the endpoint, then (with
+        ``wait``) waits until it is ``InService``. Raises ValidationError for a bad
+        ``experiment_id``, ``model_artifact_s3_path`` (not an S3 URI, or missing) or
+        ``instance_type``; AwsOperationError naming the failed step, after deleting every
+        resource this call created.
+        """
+        experiment_slug(experiment_id)
+        if not isinstance(instance_type, str) or not _INSTANCE_TYPE.match(instance_type):
+            raise ValidationError(
+                f"instance_type must be a SageMaker instance type such as 'ml.m5.large', got {instance_type!r}",
+                field="instance_type",
+            )
+        self._check_artifact(model_artifact_s3_path)
+        if image_uri is None:
+            # Imported here: the tuning package pulls in optuna, which A/B testing does not need.
+            from fraud_jlab.tuning.sagemaker_amt import xgboost_image_uri
+
+            image_uri = xgboost_image_uri(self._region())
+
+        name = challenger_endpoint_name(experiment_id, self.clock())
+        tag_value = (
+            experiment_id if _TAG_VALUE.match(experiment_id) else experiment_slug(experiment_id)
+        )
+        tags = [{"Key": EXPERIMENT_TAG, "Value": tag_value}]
+        created: list[str] = []
+        step = "create_model"
+        try:
+            self.sagemaker.create_model(
+                ModelName=name,
+                PrimaryContainer={"Image": image_uri, "ModelDataUrl": model_artifact_s3_path},
+                ExecutionRoleArn=self.settings.sagemaker_role_arn,
+                Tags=tags,
+            )
+            created.append("model")
+            step = "create_endpoint_config"
+            self.sagemaker.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=[
+                    {
+                        "VariantName": VARIANT_NAME,
+                        "ModelName": name,
+                        "InitialInstanceCount": 1,
+                        "InstanceType": instance_type,
+                    }
+                ],
+                Tags=tags,
+            )
+            created.append("endpoint_config")
+            step = "create_endpoint"
+            self.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name, Tags=tags)
+            created.append("endpoint")
+            if wait:
+                step = "wait_endpoint_in_service"
+                self.sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=name)
+        except Exception as exc:
+            leftovers = self._delete_created(name, created)
+            message = f"deploying challenger {name!r} failed at {step}: {exc}"
+            if created:
+                message += (
+                    f"; left behind (delete by hand): {', '.join(leftovers)}"
+                    if leftovers
+                    else "; everything this deployment created was deleted"
+                )
+            raise AwsOperationError(
+                message, step=step, aws_error_code=error_code(exc) or None
+            ) from exc
+        log.info("challenger endpoint %s deployed from %s", name, model_artifact_s3_path)
+        return name
+
+    def _delete_created(self, name: str, created: list[str]) -> list[str]:
+        """Delete what a failed deployment created, newest first; returns what could not be."""
+        deleters = {
+            "endpoint": lambda: self.sagemaker.delete_endpoint(EndpointName=name),
+            "endpoint_config": lambda: self.sagemaker.delete_endpoint_config(
+                EndpointConfigName=name
+            ),
+            "model": lambda: self.sagemaker.delete_model(ModelName=name),
+        }
+        leftovers = []
+        for kind in reversed(created):
+            try:
+                deleters[kind]()
+            except Exception:
+                log.exception("could not delete %s %s after a failed deployment", kind, name)
+                leftovers.append(f"{kind} {name}")
+        return leftovers
+
+    # -- traffic split and comparison -----------------------------------------------------
+
+    def generate_traffic_split_config(
+        self,
+        champion_endpoint: str,
+        challenger_endpoint: str,
+        challenger_traffic_pct: int = 10,
+        *,
+        experiment_id: str | None = None,
+        success_criteria: SuccessCriteria | None = None,
+    ) -> ABTestConfig:
+        """The design's traffic-split template; see :func:`build_traffic_split_config`.
+
+        ``config.to_yaml()`` renders it. Raises ValidationError naming the bad field
+        (``challenger_traffic_pct`` must be an integer 0..100; endpoint names).
+        """
+        return build_traffic_split_config(
+            champion_endpoint,
+            challenger_endpoint,
+            challenger_traffic_pct,
+            start_date=self.clock(),
+            min_accuracy=self.settings.min_accuracy,
+            experiment_id=experiment_id,
+            success_criteria=success_criteria,
+        )
+
+    def compare_endpoints(
+        self,
+        champion_endpoint: str,
+        challenger_endpoint: str,
+        test_data: Any,
+        *,
+        labels: Any = None,
+    ) -> EndpointComparison:
+        """Score ``test_data`` on both endpoints; see :func:`fraud_jlab.abtest.compare.compare_endpoints`."""
+        return compare_endpoints(
+            self.runtime, champion_endpoint, challenger_endpoint, test_data, labels=labels
+        )
+
+    # -- promotion ------------------------------------------------------------------------
+
+    def _describe_endpoint(self, name: str) -> dict[str, Any]:
+        try:
+            return dict(self.sagemaker.describe_endpoint(EndpointName=name))
+        except Exception as exc:
+            if _not_found(exc):
+                raise NotFoundError("endpoint", name) from exc
+            raise AwsOperationError(
+                f"describing endpoint {name!r} failed: {exc}",
+                step="describe_endpoint",
+                aws_error_code=error_code(exc) or None,
+            ) from exc
+
+    def _switch_production(self, config_name: str, previous: str, step: str) -> None:
+        """UpdateEndpoint of production to ``config_name``, wait, and verify it took."""
+        production = self.settings.production_endpoint
+        try:
+            self.sagemaker.update_endpoint(EndpointName=production, EndpointConfigName=config_name)
+        except Exception as exc:
+            raise AwsOperationError(
+                f"{step}: UpdateEndpoint of {production!r} to {config_name!r} was rejected: {exc}; "
+                f"production unchanged (still {previous!r})",
+                step="update_endpoint",
+                aws_error_code=error_code(exc) or None,
+                production_unchanged=True,
+            ) from exc
+        try:
+            self.sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=production)
+            current = self._describe_endpoint(production)["EndpointConfigName"]
+        except Exception as exc:
+            raise AwsOperationError(
+                f"{step}: waiting for {production!r} to serve {config_name!r} failed: {exc}; "
+                f"SageMaker keeps or restores {previous!r} when an update fails - check the endpoint",
+                step="wait_endpoint_in_service",
+                aws_error_code=error_code(exc) or None,
+            ) from exc
+        if current != config_name:
+            raise AwsOperationError(
+                f"{step}: {production!r} serves {current!r} after the update, not {config_name!r}",
+                step="verify_endpoint_config",
+                production_unchanged=current == previous,
+            )
+
+    def promote_challenger_to_champion(
+        self, challenger_endpoint: str, *, delete_challenger: bool = True
+    ) -> str:
+        """Switch the production endpoint to the challenger's endpoint configuration.
+
+        Waits until production is ``InService`` on the new configuration, then (with
+        ``delete_challenger``) deletes the challenger endpoint - not its configuration or
+        model, which production now uses. Returns the previous production endpoint
+        configuration name, the argument :meth:`rollback_champion` takes.
+        Raises ValidationError for a bad name or the production endpoint itself,
+        NotFoundError for an unknown endpoint, ConflictError when the challenger is not
+        ``InService`` or production already serves its configuration, AwsOperationError
+        when an AWS step fails.
+        """
+        production = self.settings.production_endpoint
+        if not isinstance(challenger_endpoint, str) or not ENDPOINT_NAME.match(challenger_endpoint):
+            raise ValidationError(
+                f"challenger_endpoint must be a SageMaker endpoint name, got {challenger_endpoint!r}",
+                field="challenger_endpoint",
+            )
+        if challenger_endpoint == production:
+            raise ValidationError(
+                f"challenger_endpoint must differ from the production endpoint {production!r}",
+                field="challenger_endpoint",
+            )
+        previous = self._describe_endpoint(production)["EndpointConfigName"]
+        challenger = self._describe_endpoint(challenger_endpoint)
+        if challenger["EndpointStatus"] != "InService":
+            raise ConflictError(
+                f"challenger endpoint {challenger_endpoint!r} is {challenger['EndpointStatus']}, "
+                "not InService; production unchanged"
+            )
+        new_config = challenger["EndpointConfigName"]
+        if new_config == previous:
+            raise ConflictError(
+                f"production endpoint {production!r} already serves {new_config!r}; production unchanged"
+            )
+        log.info(
+            "promoting %s (%s) to %s, previous %s",
+            challenger_endpoint,
+            new_config,
+            production,
+            previous,
+        )
+        self._switch_production(new_config, previous, "promotion")
+        if delete_challenger:
+            try:
+                self.sagemaker.delete_endpoint(EndpointName=challenger_endpoint)
+            except Exception:
+                # Production already serves the new model; a leftover challenger only costs money.
+                log.exception(
+                    "promotion done but deleting challenger %s failed", challenger_endpoint
+                )
+        return str(previous)
+
+    def rollback_champion(self, previous_endpoint_config: str) -> str:
+        """Switch production back to ``previous_endpoint_config``; returns the config it replaced.
+
+        Raises ValidationError for a bad name, NotFoundError when the configuration or the
+        production endpoint does not exist, ConflictError when production already serves it,
+        AwsOperationError when an AWS step fails.
+        """
+        if not isinstance(previous_endpoint_config, str) or not ENDPOINT_NAME.match(
+            previous_endpoint_config
+        ):
+            raise ValidationError(
+                "previous_endpoint_config must be a SageMaker endpoint configuration name, "
+                f"got {previous_endpoint_config!r}",
+                field="previous_endpoint_config",
+            )
+        try:
+            self.sagemaker.describe_endpoint_config(EndpointConfigName=previous_endpoint_config)
+        except Exception as exc:
+            if _not_found(exc):
+                raise NotFoundError("endpoint configuration", previous_endpoint_config) from exc
+            raise AwsOperationError(
+                f"describing endpoint configuration {previous_endpoint_config!r} failed: {exc}",
+                step="describe_endpoint_config",
+                aws_error_code=error_code(exc) or None,
+            ) from exc
+        production = self.settings.production_endpoint
+        current = self._describe_endpoint(production)["EndpointConfigName"]
+        if current == previous_endpoint_config:
+            raise ConflictError(
+                f"production endpoint {production!r} already serves {current!r}; nothing to roll back"
+            )
+        self._switch_production(previous_endpoint_config, current, "rollback")
+        return str(current)
