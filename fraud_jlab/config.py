@@ -41,8 +41,9 @@ class FraudJlab(Configurable):
 
     tracking_uri = Unicode(
         help=(
-            "Where runs are tracked. 'sqlite:///<absolute path>' (default: fraud_jlab/runs.db "
-            "under the Jupyter data dir), 'mlflow+<mlflow tracking uri>' or 'sagemaker://'."
+            "Where runs are tracked: 'sqlite:///<absolute path>' (default: fraud_jlab/runs.db "
+            "under the Jupyter data dir) or a scheme registered with "
+            "fraud_jlab.tracking.registry.register_scheme."
         ),
     ).tag(config=True)
 

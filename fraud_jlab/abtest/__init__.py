@@ -1,6 +1,7 @@
 """Champion/challenger A/B testing on SageMaker endpoints (design section 8)."""
 
 from fraud_jlab.abtest.compare import EndpointComparison, compare_endpoints
+from fraud_jlab.abtest.criteria import CriteriaVerdict, CriterionCheck, evaluate_success_criteria
 from fraud_jlab.abtest.manager import ABTestingManager
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug, experiment_token
 from fraud_jlab.abtest.traffic import DEFAULT_ROLLOUT_PLAN, build_traffic_split_config
@@ -8,10 +9,13 @@ from fraud_jlab.abtest.traffic import DEFAULT_ROLLOUT_PLAN, build_traffic_split_
 __all__ = [
     "DEFAULT_ROLLOUT_PLAN",
     "ABTestingManager",
+    "CriteriaVerdict",
+    "CriterionCheck",
     "EndpointComparison",
     "build_traffic_split_config",
     "challenger_endpoint_name",
     "compare_endpoints",
+    "evaluate_success_criteria",
     "experiment_slug",
     "experiment_token",
 ]

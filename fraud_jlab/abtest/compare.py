@@ -88,7 +88,7 @@ def latency_stats(latencies_ms: Sequence[float]) -> dict[str, float]:
 
 
 def _check_endpoint(name: Any, field: str) -> str:
-    if not isinstance(name, str) or not ENDPOINT_NAME.match(name):
+    if not isinstance(name, str) or not ENDPOINT_NAME.fullmatch(name):
         raise ValidationError(
             f"{field} must be a SageMaker endpoint name (1-63 letters, digits, hyphens), got {name!r}",
             field=field,

@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fraud_jlab.abtest.compare import EndpointComparison, compare_endpoints
+from fraud_jlab.abtest.criteria import CriteriaVerdict, evaluate_success_criteria
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
-from fraud_jlab.abtest.traffic import build_traffic_split_config
+from fraud_jlab.abtest.traffic import build_traffic_split_config, default_success_criteria
 from fraud_jlab.aws import client as aws_client
 from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 EXPERIMENT_TAG = "fraud-jlab:experiment-id"
 VARIANT_NAME = "AllTraffic"
 
@@ -93,7 +94,9 @@ class ABTestingManager:
         return str(self.settings.region or self.sagemaker.meta.region_name)
 
     def _check_artifact(self, model_artifact_s3_path: Any) -> None:
-        if not isinstance(model_artifact_s3_path, str) or not _S3_URI.match(model_artifact_s3_path):
+        if not isinstance(model_artifact_s3_path, str) or not _S3_URI.fullmatch(
+            model_artifact_s3_path
+        ):
             raise ValidationError(
                 "model_artifact_s3_path must be an s3://<bucket>/<key> URI of a model.tar.gz, "
                 f"got {model_artifact_s3_path!r}",
@@ -133,7 +136,7 @@ class ABTestingManager:
         resource this call created.
         """
         experiment_slug(experiment_id)
-        if not isinstance(instance_type, str) or not _INSTANCE_TYPE.match(instance_type):
+        if not isinstance(instance_type, str) or not _INSTANCE_TYPE.fullmatch(instance_type):
             raise ValidationError(
                 f"instance_type must be a SageMaker instance type such as 'ml.m5.large', got {instance_type!r}",
                 field="instance_type",
@@ -147,7 +150,7 @@ class ABTestingManager:
 
         name = challenger_endpoint_name(experiment_id, self.clock())
         tag_value = (
-            experiment_id if _TAG_VALUE.match(experiment_id) else experiment_slug(experiment_id)
+            experiment_id if _TAG_VALUE.fullmatch(experiment_id) else experiment_slug(experiment_id)
         )
         tags = [{"Key": EXPERIMENT_TAG, "Value": tag_value}]
         created: list[str] = []
@@ -252,6 +255,23 @@ class ABTestingManager:
             self.runtime, champion_endpoint, challenger_endpoint, test_data, labels=labels
         )
 
+    def challenger_meets_criteria(
+        self,
+        comparison: EndpointComparison | dict[str, Any],
+        criteria: SuccessCriteria | ABTestConfig | None = None,
+    ) -> CriteriaVerdict:
+        """Check a :meth:`compare_endpoints` result against the test's success criteria.
+
+        ``criteria`` may be an :class:`ABTestConfig` (its ``success_criteria``); by default
+        the design's criteria with ``settings.min_accuracy``. See
+        :func:`fraud_jlab.abtest.criteria.evaluate_success_criteria`.
+        """
+        if isinstance(criteria, ABTestConfig):
+            criteria = criteria.success_criteria
+        return evaluate_success_criteria(
+            comparison, criteria or default_success_criteria(self.settings.min_accuracy)
+        )
+
     # -- promotion ------------------------------------------------------------------------
 
     def _describe_endpoint(self, name: str) -> dict[str, Any]:
@@ -311,7 +331,9 @@ class ABTestingManager:
         when an AWS step fails.
         """
         production = self.settings.production_endpoint
-        if not isinstance(challenger_endpoint, str) or not ENDPOINT_NAME.match(challenger_endpoint):
+        if not isinstance(challenger_endpoint, str) or not ENDPOINT_NAME.fullmatch(
+            challenger_endpoint
+        ):
             raise ValidationError(
                 f"challenger_endpoint must be a SageMaker endpoint name, got {challenger_endpoint!r}",
                 field="challenger_endpoint",
@@ -358,7 +380,7 @@ class ABTestingManager:
         production endpoint does not exist, ConflictError when production already serves it,
         AwsOperationError when an AWS step fails.
         """
-        if not isinstance(previous_endpoint_config, str) or not ENDPOINT_NAME.match(
+        if not isinstance(previous_endpoint_config, str) or not ENDPOINT_NAME.fullmatch(
             previous_endpoint_config
         ):
             raise ValidationError(

@@ -100,7 +100,7 @@ def challenger_endpoint_name(experiment_id: str, moment: datetime) -> str:
     prefix = FULL_PREFIX if len(token) <= FULL_PREFIX_SLUG_MAX else SHORT_PREFIX
     name = f"{prefix}{token}-{format_timestamp(moment)}"
     # Both checks hold by construction; keep them so a future edit cannot break SageMaker.
-    assert len(name) <= MAX_NAME_LENGTH and ENDPOINT_NAME.match(name), name
+    assert len(name) <= MAX_NAME_LENGTH and ENDPOINT_NAME.fullmatch(name), name
     return name
 
 

@@ -21,6 +21,15 @@ DEFAULT_MAX_LATENCY_MS = 100.0
 DEFAULT_MIN_IMPROVEMENT_PCT = 1.0
 
 
+def default_success_criteria(min_accuracy: float) -> SuccessCriteria:
+    """The design's criteria: ``min_accuracy``, at most 100 ms latency, at least 1% better."""
+    return SuccessCriteria(
+        min_accuracy=min_accuracy,
+        max_latency_ms=DEFAULT_MAX_LATENCY_MS,
+        min_improvement_pct=DEFAULT_MIN_IMPROVEMENT_PCT,
+    )
+
+
 def check_traffic_pct(value: Any) -> int:
     """``value`` as an integer percentage 0..100; ValidationError naming ``challenger_traffic_pct``."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
@@ -49,11 +58,7 @@ def build_traffic_split_config(
     Raises ValidationError naming the offending field (percentage, endpoint names).
     """
     pct = check_traffic_pct(challenger_traffic_pct)
-    criteria = success_criteria or SuccessCriteria(
-        min_accuracy=min_accuracy,
-        max_latency_ms=DEFAULT_MAX_LATENCY_MS,
-        min_improvement_pct=DEFAULT_MIN_IMPROVEMENT_PCT,
-    )
+    criteria = success_criteria or default_success_criteria(min_accuracy)
     stage = max([s["stage"] for s in DEFAULT_ROLLOUT_PLAN if s["challenger_traffic"] <= pct] or [1])
     if experiment_id is None and isinstance(challenger_endpoint, str):
         experiment_id = token_from_endpoint_name(challenger_endpoint) or challenger_endpoint

@@ -1,9 +1,9 @@
 """Choose a tracking backend from a URI.
 
-``sqlite:///<absolute path>`` (or a bare file path) -> the embedded SQLite store;
-``mlflow+<uri>`` -> the MLflow backend; ``sagemaker://`` -> SageMaker
-Experiments. The URI comes from ``FraudJlab.tracking_uri``
-(``FRAUD_JLAB_TRACKING_URI``), so switching backends is configuration, not code.
+``sqlite:///<absolute path>`` (or a bare file path) -> the embedded SQLite store.
+The URI comes from ``FraudJlab.tracking_uri`` (``FRAUD_JLAB_TRACKING_URI``), so
+switching backends is configuration, not code: a backend registers its scheme
+with :func:`register_scheme` (a factory taking the rest of the URI).
 """
 
 from __future__ import annotations
@@ -27,23 +27,17 @@ def _sqlite(rest: str) -> TrackerStore:
     return SqliteTrackerStore(Path(rest))
 
 
-def _mlflow(rest: str) -> TrackerStore:
-    from fraud_jlab.tracking.mlflow_store import MlflowTrackerStore
-
-    return MlflowTrackerStore(rest)
+_SCHEMES: dict[str, Callable[[str], TrackerStore]] = {"sqlite:///": _sqlite}
 
 
-def _sagemaker(rest: str) -> TrackerStore:
-    from fraud_jlab.tracking.sagemaker_store import SageMakerTrackerStore
-
-    return SageMakerTrackerStore()
-
-
-_SCHEMES: dict[str, Callable[[str], TrackerStore]] = {
-    "sqlite:///": _sqlite,
-    "mlflow+": _mlflow,
-    "sagemaker://": _sagemaker,
-}
+def register_scheme(prefix: str, factory: Callable[[str], TrackerStore]) -> None:
+    """Serve tracking URIs starting with ``prefix`` (e.g. ``"mlflow+"``) with ``factory(rest)``."""
+    if "://" not in prefix and not prefix.endswith("+"):
+        raise ValidationError(
+            f"scheme prefix {prefix!r} must end with '://' or '+'", field="prefix"
+        )
+    with _lock:
+        _SCHEMES[prefix] = factory
 
 
 def tracker_from_uri(uri: str) -> TrackerStore:

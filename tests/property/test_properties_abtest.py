@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
@@ -36,7 +36,9 @@ experiment_ids = st.one_of(
 moments = st.datetimes(
     min_value=datetime(2000, 1, 1),
     max_value=datetime(2099, 12, 31),
-    timezones=st.just(timezone.utc),
+    timezones=st.sampled_from(
+        [timezone.utc, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+    ),
 )
 
 
@@ -48,7 +50,7 @@ def check_name(name: str, experiment_id: str, moment: datetime) -> None:
     timestamp = moment.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
     slug = expected_slug(experiment_id)
     assert len(name) <= 63
-    assert VALID_NAME.match(name), name
+    assert VALID_NAME.fullmatch(name), name
     assert name.endswith(f"-{timestamp}")
     if len(slug) <= 30:
         assert f"-{slug}-{timestamp}" in name
@@ -90,7 +92,16 @@ def deployed() -> Iterator[tuple[str, str, datetime, list[str]]]:
             yield name, experiment_id, moment, endpoints
 
 
+MOMENT = datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc)
+
+
 @settings(max_examples=100, deadline=None)
+# Slugs of 20/21 and 30/31 characters: where the prefix changes and where truncation starts.
+@example(experiment_id="e" * 20, moment=MOMENT, later=1)
+@example(experiment_id="E_" * 10 + "x", moment=MOMENT, later=1)
+@example(experiment_id="u" * 30, moment=MOMENT, later=1)
+@example(experiment_id="U" * 31, moment=MOMENT, later=1)
+@example(experiment_id="##", moment=MOMENT, later=1)
 @given(experiment_id=experiment_ids, moment=moments, later=st.integers(1, 10**8))
 def test_property_21_challenger_endpoint_naming(
     deployed: tuple[str, str, datetime, list[str]],

@@ -148,3 +148,15 @@ def test_explicit_image_uri_is_used(ab_env: AbEnv) -> None:
     name = ab_env.manager().deploy_challenger_endpoint("exp-1", ARTIFACT, image_uri=image)
 
     assert ab_env.sagemaker.describe_model(ModelName=name)["PrimaryContainer"]["Image"] == image
+
+
+def test_wait_false_returns_without_polling(ab_env: AbEnv) -> None:
+    polls: list[str] = []
+    ab_env.sagemaker.meta.events.register(
+        "before-call.sagemaker.DescribeEndpoint", lambda **_: polls.append("describe")
+    )
+
+    name = ab_env.manager().deploy_challenger_endpoint("exp-1", ARTIFACT, wait=False)
+
+    assert polls == []
+    assert ab_env.endpoints() == [name]

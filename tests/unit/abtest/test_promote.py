@@ -72,6 +72,17 @@ def test_unknown_challenger_is_not_found_and_production_is_unchanged(
     assert serving(env) == PRODUCTION_CONFIG
 
 
+@pytest.mark.parametrize("bad", ["bad_name", "challenger\n", ""])
+def test_invalid_challenger_name_is_rejected(live: tuple[AbEnv, str], bad: str) -> None:
+    env, _ = live
+
+    with pytest.raises(ValidationError) as err:
+        env.manager().promote_challenger_to_champion(bad)
+
+    assert err.value.field == "challenger_endpoint"
+    assert serving(env) == PRODUCTION_CONFIG
+
+
 def test_production_cannot_be_its_own_challenger(live: tuple[AbEnv, str]) -> None:
     env, _ = live
 

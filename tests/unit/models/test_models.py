@@ -61,7 +61,11 @@ def _abtest(**over: object) -> dict[str, object]:
             {"stage": 3, "challenger_traffic": 50, "duration_hours": 72},
             {"stage": 4, "challenger_traffic": 100, "duration_hours": 0},
         ],
-        "success_criteria": {"min_accuracy": 0.9, "max_latency_ms": 100, "min_improvement_pct": 1.0},
+        "success_criteria": {
+            "min_accuracy": 0.9,
+            "max_latency_ms": 100,
+            "min_improvement_pct": 1.0,
+        },
         "start_date": NOW,
         "current_stage": 1,
         "status": "running",
@@ -141,7 +145,11 @@ def test_json_and_yaml_round_trip(model: type, data: dict[str, object]) -> None:
         (ExperimentMetadata, _experiment(status="done"), "status"),
         (ExperimentMetadata, _experiment(metrics={"accuracy": float("nan")}), "metrics"),
         (ExperimentMetadata, _experiment(end_timestamp=NOW - timedelta(seconds=1)), "<root>"),
-        (ABTestConfig, _abtest(traffic_split={"champion_percentage": 80, "challenger_percentage": 10}), "traffic_split"),
+        (
+            ABTestConfig,
+            _abtest(traffic_split={"champion_percentage": 80, "challenger_percentage": 10}),
+            "traffic_split",
+        ),
         (ABTestConfig, _abtest(current_stage=9), "<root>"),
         (ABTestConfig, _abtest(challenger_endpoint="bad_name!"), "challenger_endpoint"),
         (HyperparameterTuningJob, _tuning(max_parallel_jobs=30), "<root>"),
@@ -197,7 +205,12 @@ def test_integer_ranges_round_trip(low: int, width: int) -> None:
 @settings(max_examples=50, deadline=None)
 def test_traffic_split_must_sum_to_100(share: int, other: int) -> None:
     if share + other == 100:
-        assert TrafficSplit(champion_percentage=share, challenger_percentage=other).challenger_percentage == other
+        assert (
+            TrafficSplit(
+                champion_percentage=share, challenger_percentage=other
+            ).challenger_percentage
+            == other
+        )
     else:
         with pytest.raises(ValueError, match="must be 100"):
             TrafficSplit(champion_percentage=share, challenger_percentage=other)
@@ -213,4 +226,7 @@ def test_rollout_plan_must_not_decrease() -> None:
                 ]
             )
         )
-    assert SuccessCriteria(min_accuracy=0.9, max_latency_ms=100, min_improvement_pct=0).min_accuracy == 0.9
+    assert (
+        SuccessCriteria(min_accuracy=0.9, max_latency_ms=100, min_improvement_pct=0).min_accuracy
+        == 0.9
+    )
