@@ -229,11 +229,6 @@ def run_demo(args: argparse.Namespace) -> int:
             _say(f"AWS emulator listening on {emulator.endpoint_url}")
             _prepare(args, workdir, environ)
 
-            # Lab must import this fraud_jlab even when it runs from a source tree.
-            package_root = str(Path(fraud_jlab.__file__).resolve().parent.parent)
-            environ["PYTHONPATH"] = os.pathsep.join(
-                p for p in (package_root, environ.get("PYTHONPATH", "")) if p
-            )
             token = secrets.token_hex(24)
             log_path = workdir / "jupyterlab.log"
             with log_path.open("ab") as log:

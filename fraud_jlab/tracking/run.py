@@ -175,7 +175,11 @@ def search_runs(
     :class:`fraud_jlab.errors.ValidationError` naming the offending token and position.
     """
     return (tracker or get_tracker()).search_runs(
-        filter_string, order_by=list(order_by or ()), max_results=max_results, page_token=page_token
+        filter_string,
+        # A single "key DESC" string is one item, not a sequence of characters.
+        order_by=[order_by] if isinstance(order_by, str) else list(order_by or ()),
+        max_results=max_results,
+        page_token=page_token,
     )
 
 

@@ -220,7 +220,7 @@ def search(
             field="max_results",
         )
     node = parse_filter(filter_string or "")
-    keys = parse_order_by(list(order_by or ()))
+    keys = parse_order_by([order_by] if isinstance(order_by, str) else list(order_by or ()))
     fingerprint = hashlib.sha256(
         (render_filter(node) + "\n" + render_order_by(keys)).encode()
     ).hexdigest()[:16]

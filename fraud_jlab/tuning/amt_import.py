@@ -21,6 +21,7 @@ from fraud_jlab.aws import error_code
 from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
 from fraud_jlab.tracking import capture
 from fraud_jlab.tracking.contract import TrackerStore
+from fraud_jlab.tracking.filters import quote
 from fraud_jlab.tracking.registry import get_tracker
 from fraud_jlab.tuning.space import ALIASES, CANONICAL_NAMES
 
@@ -206,7 +207,7 @@ def import_tuning_job(
     children = [
         _child_record(s, _describe_training_job(sm, s["TrainingJobName"])) for s in summaries
     ]
-    existing = store.search_runs(f"tags.sagemaker_tuning_job_name = '{name}'", max_results=1)
+    existing = store.search_runs(f"tags.sagemaker_tuning_job_name = {quote(name)}", max_results=1)
     if existing.runs:
         raise ConflictError(
             f"tuning job {name!r} was already imported as run {existing.runs[0].run_id}"

@@ -237,6 +237,8 @@ def test_order_by_several_keys_missing_last(tracker: TrackerStore) -> None:
     assert names(page) == ["r3", "r1", "r0", "r2"]  # '10' < '3' < '7' as strings
     page = search_runs(order_by=["experiment DESC, metrics.auc_roc DESC"], tracker=tracker)
     assert names(page) == ["r1", "r3", "r0", "r2"]
+    page = search_runs(order_by="experiment DESC, metrics.auc_roc DESC", tracker=tracker)
+    assert names(page) == ["r1", "r3", "r0", "r2"]
 
 
 def test_pagination_covers_every_run_once(tracker: TrackerStore) -> None:
