@@ -42,7 +42,9 @@ class ArtifactInfo(BaseModel):
 class RunSummary(BaseModel):
     """A run as it appears in a runs table (no artifacts or history)."""
 
-    run_id: str = Field(description="Unique, time-sortable id (26-char ULID).")
+    run_id: str = Field(
+        description="Unique run id: a time-sortable 26-char ULID in the SQLite store; the backend's own id elsewhere."
+    )
     experiment_name: str
     run_name: str
     status: RunStatus

@@ -1,6 +1,8 @@
 """Choose a tracking backend from a URI.
 
-``sqlite:///<absolute path>`` (or a bare file path) -> the embedded SQLite store.
+``sqlite:///<absolute path>`` (or a bare file path) -> the embedded SQLite store;
+``mlflow+<MLflow tracking URI>`` (``mlflow+http://host:5000``,
+``mlflow+sqlite:////path/mlflow.db``) -> MLflow (extra ``fraud_jlab[mlflow]``).
 The URI comes from ``FraudJlab.tracking_uri`` (``FRAUD_JLAB_TRACKING_URI``), so
 switching backends is configuration, not code: a backend registers its scheme
 with :func:`register_scheme` (a factory taking the rest of the URI).
@@ -27,7 +29,21 @@ def _sqlite(rest: str) -> TrackerStore:
     return SqliteTrackerStore(Path(rest))
 
 
-_SCHEMES: dict[str, Callable[[str], TrackerStore]] = {"sqlite:///": _sqlite}
+def _mlflow(rest: str) -> TrackerStore:
+    """``mlflow+<MLflow tracking URI>``, e.g. ``mlflow+http://host:5000``."""
+    try:
+        from fraud_jlab.tracking.mlflow_store import MlflowTrackerStore
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "mlflow":
+            raise
+        raise ValidationError(
+            "tracking_uri 'mlflow+...' needs MLflow: pip install 'fraud_jlab[mlflow]'",
+            field="tracking_uri",
+        ) from None
+    return MlflowTrackerStore(rest)
+
+
+_SCHEMES: dict[str, Callable[[str], TrackerStore]] = {"sqlite:///": _sqlite, "mlflow+": _mlflow}
 
 
 def register_scheme(prefix: str, factory: Callable[[str], TrackerStore]) -> None:

@@ -29,7 +29,7 @@ function baseColumns(): IColumn[] {
     {
       key: 'run_name',
       label: 'Run',
-      width: 170,
+      width: 150,
       render: run => ({
         text: run.run_name,
         title: `${run.run_name} (${run.run_id})`
@@ -66,7 +66,7 @@ function metricColumn(name: string): IColumn {
   return {
     key: `metrics.${name}`,
     label: name,
-    width: 104,
+    width: 96,
     numeric: true,
     render: run => {
       const value = run.metrics[name];
@@ -103,7 +103,13 @@ export function RunsTable(props: { model: RunsModel }): JSX.Element {
   const { model } = props;
   const runs = model.runs;
   const sort = model.sort;
-  const columns = [...baseColumns(), ...model.visibleMetrics.map(metricColumn)];
+  // Metrics come right after the run name: the sidebar is narrow, and they are what users scan.
+  const [nameColumn, ...otherColumns] = baseColumns();
+  const columns = [
+    nameColumn,
+    ...model.visibleMetrics.map(metricColumn),
+    ...otherColumns
+  ];
   const template = `32px ${columns.map(c => `${c.width}px`).join(' ')}`;
   const scrollRef = useRef<HTMLDivElement>(null);
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -19,12 +20,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import boto3
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from moto import mock_aws
+from sklearn.datasets import make_classification
 
+from fraud_jlab.config import FraudJlab
+from fraud_jlab.models.tuning import ParameterRange
+from fraud_jlab.promotion import ProductionIntegrator
+from fraud_jlab.promotion.sandbox import provision_sandbox
+from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES
 from fraud_jlab.tracking import capture, ids, sqlite_search
+from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.filters import (
     ATTRIBUTES,
     COMPARISON_OPS,
@@ -40,6 +50,7 @@ from fraud_jlab.tracking.filters import (
 )
 from fraud_jlab.tracking.run import Run
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tuning import grid_search, random_search
 
 REQUIRED_METRICS = ("accuracy", "precision", "recall", "f1_score", "auc_roc")
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -373,3 +384,175 @@ def test_filter_grammar_round_trip(node: Node) -> None:
     text = render_filter(node)
     assert parse_filter(text) == node
     assert render_filter(parse_filter(text)) == text
+
+
+# --- Properties 19 and 20 of the design: searches log exactly one child run per trial. ---
+
+X, Y = make_classification(
+    n_samples=400, n_features=6, n_informative=3, weights=[0.85], flip_y=0.02, random_state=11
+)
+
+
+@pytest.fixture(scope="module")
+def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackerStore]:
+    store = SqliteTrackerStore(Path(tmp_path_factory.mktemp("tuning-props")) / "runs.db")
+    yield store
+    store.close()
+
+
+def count_children(tracker: TrackerStore, parent_run_id: str | None) -> int:
+    assert parent_run_id is not None
+    return tracker.search_runs(f"parent_run_id = '{parent_run_id}'", max_results=1).total
+
+
+def distinct(values: st.SearchStrategy[object], max_size: int) -> st.SearchStrategy[list[object]]:
+    return st.lists(values, min_size=1, max_size=max_size, unique=True)
+
+
+grids = st.fixed_dictionaries(
+    {
+        "max_depth": distinct(st.integers(3, 10), 2),
+        "n_estimators": distinct(st.integers(50, 80), 4),
+    },
+    optional={
+        "learning_rate": distinct(st.sampled_from([0.05, 0.1, 0.3]), 2),
+        "subsample": distinct(st.sampled_from([0.6, 0.8, 1.0]), 2),
+    },
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(param_grid=grids)
+def test_property_19_grid_search_completeness(
+    tracker: TrackerStore, param_grid: dict[str, list[object]]
+) -> None:
+    # Given a grid with any number of values per parameter
+    expected = math.prod(len(v) for v in param_grid.values())
+    # When it is searched
+    result = grid_search(X, Y, param_grid, n_splits=2, n_jobs=1, tracker=tracker)
+    # Then exactly one child run per combination is logged, each combination once
+    assert count_children(tracker, result.parent_run_id) == expected
+    combos = {
+        tuple(row)
+        for row in result.trials[["max_depth", "num_round", "eta", "subsample"]].to_numpy()
+    }
+    assert len(combos) == expected
+
+
+distributions = st.fixed_dictionaries(
+    {
+        "eta": st.builds(
+            lambda lo, width: ParameterRange(
+                type="Continuous", min_value=lo, max_value=min(0.3, lo + width)
+            ),
+            st.floats(0.01, 0.2),
+            st.floats(0.0, 0.1),
+        ),
+        "max_depth": st.one_of(
+            distinct(st.integers(3, 10), 3),
+            st.builds(
+                lambda lo: ParameterRange(type="Integer", min_value=lo, max_value=lo + 2),
+                st.integers(3, 8),
+            ),
+        ),
+        "num_round": distinct(st.integers(50, 60), 2),
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(param_distributions=distributions, n_iter=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_property_20_random_search_sampling(
+    tracker: TrackerStore, param_distributions: dict[str, object], n_iter: int, seed: int
+) -> None:
+    # When a random search runs n_iter trials
+    result = random_search(
+        X, Y, param_distributions, n_iter, n_splits=2, seed=seed, n_jobs=1, tracker=tracker
+    )
+    # Then exactly n_iter child runs are logged, all inside the given space
+    assert count_children(tracker, result.parent_run_id) == n_iter
+    assert len(result.trials) == n_iter
+    eta = param_distributions["eta"]
+    assert isinstance(eta, ParameterRange)
+    assert np.all((result.trials["eta"] >= eta.min_value) & (result.trials["eta"] <= eta.max_value))
+
+
+# --- Property 4: every successful promotion logs a promotion event with experiment id and timestamp. ---
+
+open_unit = st.floats(min_value=0.0, max_value=1.0, exclude_min=True, allow_nan=False)
+promotion_hyperparameters = st.fixed_dictionaries(
+    {
+        "objective": st.sampled_from(ALLOWED_OBJECTIVES),
+        "num_round": st.integers(1, 1000),
+        "max_depth": st.integers(1, 20),
+        "eta": open_unit,
+        "subsample": open_unit,
+        "colsample_bytree": open_unit,
+    }
+)
+metrics = st.dictionaries(
+    st.sampled_from(["accuracy", "precision", "recall", "f1_score", "auc_roc"]),
+    st.floats(min_value=0.0, max_value=1.0, allow_nan=False),
+)
+experiment_ids = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda s: s.strip() == s)
+
+
+class Sandbox:
+    def __init__(self, db: Path) -> None:
+        settings_ = FraudJlab()
+        s3 = boto3.client("s3", region_name="us-east-1")
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        provision_sandbox(settings_, s3_client=s3, sfn_client=sfn)
+        self.tracker = SqliteTrackerStore(db)
+        self.integrator = ProductionIntegrator(
+            settings_,
+            s3_client=s3,
+            sfn_client=sfn,
+            ssm_client=boto3.client("ssm", region_name="us-east-1"),
+            tracker=self.tracker,
+        )
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name in (
+            "AWS_ENDPOINT_URL",
+            "AWS_PROFILE",
+            "FRAUD_JLAB_CONFIG_BUCKET",
+            "FRAUD_JLAB_SSM_PREFIX",
+        ):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        with mock_aws():
+            box = Sandbox(tmp_path_factory.mktemp("events") / "runs.db")
+            yield box
+            box.tracker.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    exp=experiment_ids,
+    hp=promotion_hyperparameters,
+    m=metrics,
+    who=st.sampled_from(["alice", "bob"]),
+)
+def test_property_4_promotion_event_logging(
+    sandbox: Sandbox, exp: str, hp: dict[str, Any], m: dict[str, float], who: str
+) -> None:
+    before = len(sandbox.tracker.list_events("promotion"))
+    started = datetime.now().astimezone()
+    result = sandbox.integrator.promote_to_production(exp, hp, m, who)
+    events = sandbox.tracker.list_events("promotion")
+    assert len(events) == before + 1
+    payload = events[0].payload
+    assert payload["experiment_id"] == exp
+    assert payload["promotion_id"] == result["promotion_event"]["promotion_id"]
+    assert payload["status"] == "completed" and payload["approver"] == who
+    stamp = datetime.fromisoformat(payload["timestamp"])
+    assert stamp.tzinfo is not None and stamp >= started.replace(microsecond=0)
+    assert payload["metrics"] == m

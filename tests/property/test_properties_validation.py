@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import re
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
+import boto3
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from moto import mock_aws
 
 from fraud_jlab import Run
+from fraud_jlab.abtest import ABTestingManager, challenger_endpoint_name
+from fraud_jlab.config import FraudJlab
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import (
     REQUIRED_METRICS,
@@ -22,6 +31,7 @@ from fraud_jlab.evaluation import (
     ModelEvaluator,
 )
 from fraud_jlab.features import FeatureEngineer, FeatureSelectionWarning
+from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES, validate_hyperparameters
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
 
@@ -206,3 +216,197 @@ def test_property_18_feature_selection_subset(
     assert len(selected) == min(k, n_features)
     noted = any(issubclass(w.category, FeatureSelectionWarning) for w in caught)
     assert noted is (k > n_features)
+
+
+# --- Property 2: hyperparameter validation reports every problem with name, value and range. ---
+
+# name -> (integer?, low, low inclusive?, high, range text the message must show)
+SPEC = {
+    "max_depth": (True, 1, True, 20, "[1, 20]"),
+    "num_round": (True, 1, True, 1000, "[1, 1000]"),
+    "eta": (False, 0.0, False, 1.0, "(0, 1]"),
+    "subsample": (False, 0.0, False, 1.0, "(0, 1]"),
+    "colsample_bytree": (False, 0.0, False, 1.0, "(0, 1]"),
+}
+REQUIRED = ("objective", *SPEC)
+
+# A candidate value and the number it denotes (None: not a number at all).
+numeric_values = st.one_of(
+    st.integers(-50, 1500).map(lambda v: (v, float(v))),
+    st.floats(-2.0, 30.0).map(lambda v: (v, v)),
+    st.sampled_from([float("nan"), float("inf"), 0.0, 1.0, 1.0000001, 20.0, 20.5]).map(
+        lambda v: (v, v)
+    ),
+    st.integers(-5, 1200).map(lambda v: (str(v), float(v))),
+    st.floats(0.0, 1.5, allow_nan=False).map(lambda v: (repr(v), v)),
+    st.sampled_from([True, False, None, "abc", "", [1], {"a": 1}]).map(lambda v: (v, None)),
+)
+objective_values = st.one_of(
+    st.sampled_from(ALLOWED_OBJECTIVES), st.text(max_size=12), st.sampled_from([None, 3, True])
+)
+
+
+def _number_ok(name: str, number: float | None, raw: Any) -> bool:
+    is_int, low, low_inclusive, high, _ = SPEC[name]
+    if number is None or isinstance(raw, bool) or not math.isfinite(number):
+        return False
+    if is_int and not float(number).is_integer():
+        return False
+    above = number >= low if low_inclusive else number > low
+    return above and number <= high
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    present=st.sets(st.sampled_from(REQUIRED)),
+    numbers=st.fixed_dictionaries({n: numeric_values for n in SPEC}),
+    objective=objective_values,
+    extras=st.sets(st.sampled_from(["gamma", "alpha", "learning_rate", "eval_metric"]), max_size=2),
+)
+def test_property_2_hyperparameter_validation(
+    present: set[str],
+    numbers: dict[str, tuple[Any, float | None]],
+    objective: Any,
+    extras: set[str],
+) -> None:
+    hp: dict[str, Any] = {n: numbers[n][0] for n in SPEC if n in present}
+    if "objective" in present:
+        hp["objective"] = objective
+    hp.update({e: 1 for e in extras})
+    bad_values = {
+        n for n in SPEC if n in present and not _number_ok(n, numbers[n][1], numbers[n][0])
+    }
+    objective_bad = "objective" in present and not (
+        isinstance(objective, str) and objective.strip() in ALLOWED_OBJECTIVES
+    )
+    missing = [n for n in REQUIRED if n not in present]
+    if not bad_values and not objective_bad and not missing and not extras:
+        clean = validate_hyperparameters(hp)
+        assert set(clean) == set(REQUIRED)
+        for n in SPEC:
+            assert clean[n] == numbers[n][1]
+        return
+    with pytest.raises(ValueError) as info:
+        validate_hyperparameters(hp)
+    err = info.value
+    assert isinstance(err, ValidationError)
+    text = str(err)
+    # every problem is reported at once, each naming the parameter, its value and the range
+    for name in bad_values:
+        [message] = [m for m in err.errors if f"'{name}'" in m]
+        assert repr(hp[name]) in message and SPEC[name][4] in message
+    if objective_bad:
+        [message] = [m for m in err.errors if "'objective'" in m]
+        assert repr(objective) in message and "binary:logistic" in message
+    for name in missing:
+        assert name in text
+    for name in extras:
+        assert name in text
+    assert len(err.errors) == len(bad_values) + objective_bad + bool(missing) + bool(extras)
+
+
+# --- Property 21: Challenger Endpoint Naming (Validates: Requirements 11.2). ---
+
+VALID_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+REGION = "us-east-1"
+
+experiment_ids = st.one_of(
+    st.from_regex(r"exp-20[0-9]{6}-[0-9]{3}", fullmatch=True),
+    st.from_regex(r"[0-9A-HJKMNP-TV-Z]{26}", fullmatch=True),  # ULIDs
+    # Lengths around the 20/30-character boundaries where the name format changes.
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=18, max_size=34),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=120),
+)
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2099, 12, 31),
+    timezones=st.sampled_from(
+        [timezone.utc, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+    ),
+)
+
+
+def expected_slug(experiment_id: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", experiment_id.lower()).strip("-")
+
+
+def check_name(name: str, experiment_id: str, moment: datetime) -> None:
+    timestamp = moment.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    slug = expected_slug(experiment_id)
+    assert len(name) <= 63
+    assert VALID_NAME.fullmatch(name), name
+    assert name.endswith(f"-{timestamp}")
+    if len(slug) <= 30:
+        assert f"-{slug}-{timestamp}" in name
+    else:
+        # Documented truncated form: first 21 slug characters + 8 hex digits of the id's hash.
+        digest = hashlib.sha256(experiment_id.encode("utf-8")).hexdigest()[:8]
+        assert f"-{slug[:21].rstrip('-')}-{digest}-{timestamp}" in name
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[tuple[str, str, datetime, list[str]]]:
+    """ONE real deployment (under moto) with a long id: its name, id, moment, endpoints."""
+    experiment_id = "Fraud XGBoost sweep #42 / 01HMBX9ZQK4W8V2T6R3N5P7Y0A"
+    moment = datetime(2025, 3, 1, 12, 0, 7, tzinfo=timezone.utc)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            mp.delenv(name, raising=False)
+        for key in list(os.environ):
+            if key.startswith("FRAUD_JLAB_"):
+                mp.delenv(key)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", REGION)
+        with mock_aws():
+            session = boto3.session.Session(region_name=REGION)
+            s3, sagemaker = session.client("s3"), session.client("sagemaker")
+            s3.create_bucket(Bucket="fraud-detection-models")
+            s3.put_object(Bucket="fraud-detection-models", Key="m/model.tar.gz", Body=b"x")
+            manager = ABTestingManager(
+                FraudJlab(region=REGION),
+                sagemaker_client=sagemaker,
+                s3_client=s3,
+                clock=lambda: moment,
+            )
+            name = manager.deploy_challenger_endpoint(
+                experiment_id, "s3://fraud-detection-models/m/model.tar.gz"
+            )
+            endpoints = [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
+            yield name, experiment_id, moment, endpoints
+
+
+MOMENT = datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc)
+
+
+@settings(max_examples=100, deadline=None)
+# Slugs of 20/21 and 30/31 characters: where the prefix changes and where truncation starts.
+@example(experiment_id="e" * 20, moment=MOMENT, later=1)
+@example(experiment_id="E_" * 10 + "x", moment=MOMENT, later=1)
+@example(experiment_id="u" * 30, moment=MOMENT, later=1)
+@example(experiment_id="U" * 31, moment=MOMENT, later=1)
+@example(experiment_id="##", moment=MOMENT, later=1)
+@given(experiment_id=experiment_ids, moment=moments, later=st.integers(1, 10**8))
+def test_property_21_challenger_endpoint_naming(
+    deployed: tuple[str, str, datetime, list[str]],
+    experiment_id: str,
+    moment: datetime,
+    later: int,
+) -> None:
+    # The deployment really created an endpoint with such a name.
+    deployed_name, deployed_id, deployed_moment, endpoints = deployed
+    assert endpoints == [deployed_name]
+    check_name(deployed_name, deployed_id, deployed_moment)
+
+    if not expected_slug(experiment_id):
+        with pytest.raises(ValidationError) as err:
+            challenger_endpoint_name(experiment_id, moment)
+        assert err.value.field == "experiment_id"
+        return
+    name = challenger_endpoint_name(experiment_id, moment)
+    check_name(name, experiment_id, moment)
+    # Deterministic, and a different second gives a different name.
+    assert challenger_endpoint_name(experiment_id, moment) == name
+    other = moment + timedelta(seconds=later)
+    if other.year <= 9999:
+        assert challenger_endpoint_name(experiment_id, other) != name

@@ -1,7 +1,7 @@
 """Contract tests: what every tracker backend must do (parametrized over ``tracker``).
 
 Behaviours covered:
-- create/get: run id shape, status ``running``, captured user/code/dependencies/tags, start time
+- create/get: run id round trip, status ``running``, captured user/code/dependencies/tags, start time
 - params: stored as strings, idempotent re-log, changing a value or an oversized value rejected
   with nothing written
 - metrics: latest value + history by step, NaN/inf/non-numeric rejected naming the metric
@@ -47,7 +47,8 @@ def test_create_run_records_identity_and_environment(tracker: TrackerStore) -> N
     )
     # Then
     run = tracker.get_run(run_id)
-    assert len(run_id) == 26 and run.run_id == run_id
+    # Id format is backend-specific (SQLite: 26-char ULID, see test_sqlite_store.py).
+    assert isinstance(run_id, str) and run_id and run.run_id == run_id
     assert (run.experiment_name, run.run_name, run.status, run.user) == (
         "exp",
         "r",

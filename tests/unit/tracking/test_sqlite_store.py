@@ -163,6 +163,15 @@ def test_artifacts_live_beside_the_database(tmp_path: Path) -> None:
     store.close()
 
 
+def test_run_ids_are_time_sortable_ulids(tmp_path: Path) -> None:
+    # Moved from the contract tests: other backends use their own id format.
+    store = SqliteTrackerStore(tmp_path / "t.db")
+    run_ids = [store.create_run("exp", f"r{i}", user="alice", start_time=NOW) for i in range(5)]
+    assert all(len(run_id) == 26 for run_id in run_ids)
+    assert run_ids == sorted(run_ids) and len(set(run_ids)) == 5
+    store.close()
+
+
 def test_registry_opens_sqlite_uris_once(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'reg.db'}"
     store = tracker_from_uri(uri)

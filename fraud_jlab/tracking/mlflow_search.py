@@ -1,0 +1,265 @@
+"""Run search for the MLflow backend: push what MLflow can filter, finish in Python.
+
+MLflow's search cannot count matches, OR conditions, ``IN`` on keys or sort
+"missing last" the way the contract does, so the MLflow store fetches the
+candidate runs (narrowed server-side by the translatable ``AND``-ed conditions)
+and this module evaluates the full filter, orders and pages them with the same
+semantics as the SQLite store: a missing metric/param/tag never matches a
+comparison (only ``IS NULL``), ``LIKE`` is case-sensitive and ``ILIKE`` folds
+ASCII case, runs missing an order key sort last, and the default order is
+newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fraud_jlab.errors import ValidationError
+from fraud_jlab.tracking.contract import RunSummary
+from fraud_jlab.tracking.filters import (
+    BoolOp,
+    Comparison,
+    Key,
+    Node,
+    OrderKey,
+    Scalar,
+    render_filter,
+    render_order_by,
+)
+
+MAX_RESULTS_LIMIT = 1000
+
+
+@dataclass
+class RunRecord:
+    """The searchable view of one MLflow run (visible tags only)."""
+
+    run_id: str
+    experiment_name: str
+    run_name: str
+    status: str
+    start_ms: int
+    end_ms: int | None
+    user: str
+    parent_run_id: str | None
+    created_ns: int
+    summary: RunSummary
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def _value(key: Key, run: RunRecord) -> Scalar | None:
+    if key.kind == "metric":
+        return run.metrics.get(key.name)
+    if key.kind == "param":
+        return run.params.get(key.name)
+    if key.kind == "tag":
+        return run.tags.get(key.name)
+    attributes: dict[str, Scalar | None] = {
+        "status": run.status,
+        "run_name": run.run_name,
+        "experiment": run.experiment_name,
+        "start_time": run.start_ms,
+        "end_time": run.end_ms,
+        "run_id": run.run_id,
+        "parent_run_id": run.parent_run_id,
+        "user": run.user,
+    }
+    return attributes[key.name]
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def like_regex(pattern: str, fold_case: bool) -> re.Pattern[str]:
+    """A regex equivalent to SQL LIKE ``pattern`` (``%`` and ``_`` wildcards, no escape)."""
+    if fold_case:
+        pattern = pattern.translate(_ASCII_LOWER)
+    body = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    return re.compile(body, re.DOTALL)
+
+
+def _compare(op: str, left: Scalar, right: Scalar) -> bool:
+    if isinstance(left, str) != isinstance(right, str):
+        return False
+    if op == "=":
+        return left == right
+    if op == "!=":
+        return left != right
+    if op == "<":
+        return left < right  # type: ignore[operator]
+    if op == "<=":
+        return left <= right  # type: ignore[operator]
+    if op == ">":
+        return left > right  # type: ignore[operator]
+    return left >= right  # type: ignore[operator]
+
+
+def matches(node: Node | None, run: RunRecord) -> bool:
+    """Whether ``run`` satisfies the parsed filter ``node`` (``None`` matches every run)."""
+    if node is None:
+        return True
+    if isinstance(node, BoolOp):
+        if node.op == "AND":
+            return matches(node.left, run) and matches(node.right, run)
+        return matches(node.left, run) or matches(node.right, run)
+    return value_matches(node, _value(node.key, run))
+
+
+def value_matches(node: Comparison, value: Scalar | None) -> bool:
+    """Whether ``value`` (``None`` = missing) satisfies the single comparison ``node``."""
+    if node.key.kind == "attribute" and node.key.name == "experiment" and node.op.endswith("NULL"):
+        return node.op == "IS NOT NULL"  # every run has an experiment
+    if node.op == "IS NULL":
+        return value is None
+    if node.op == "IS NOT NULL":
+        return value is not None
+    if value is None:
+        return False
+    if node.op in ("IN", "NOT IN"):
+        assert isinstance(node.value, tuple)
+        found = any(_compare("=", value, v) for v in node.value)
+        return found if node.op == "IN" else not found
+    if node.op.endswith("LIKE"):
+        assert isinstance(node.value, str)
+        if not isinstance(value, str):
+            return False
+        fold = node.op.endswith("ILIKE")
+        text = value.translate(_ASCII_LOWER) if fold else value
+        hit = like_regex(node.value, fold).fullmatch(text) is not None
+        return not hit if node.op.startswith("NOT ") else hit
+    assert node.value is not None and not isinstance(node.value, tuple)
+    return _compare(node.op, value, node.value)
+
+
+# --- server-side narrowing -------------------------------------------------
+def conjuncts(node: Node | None) -> list[Node]:
+    """The top-level ``AND``-ed parts of ``node``."""
+    if node is None:
+        return []
+    if isinstance(node, BoolOp) and node.op == "AND":
+        return conjuncts(node.left) + conjuncts(node.right)
+    return [node]
+
+
+_SAFE_TEXT = re.compile(r"[^'\"\\`]*")
+# ``user`` is not here: runs logged by MLflow itself may carry it only in ``user_id``.
+_ATTRIBUTE_TAGS = {"parent_run_id": "mlflow.parentRunId"}
+
+
+def _literal(value: Scalar) -> str | None:
+    if isinstance(value, str):
+        # MLflow's parser has no portable escape for quotes; such values are filtered in Python.
+        return f"'{value}'" if _SAFE_TEXT.fullmatch(value) and value.isascii() else None
+    return repr(value)
+
+
+def to_mlflow_clause(node: Node) -> str | None:
+    """The MLflow filter clause for one comparison when MLflow returns a superset of its matches.
+
+    ``None`` when the comparison must be evaluated in Python only (the final
+    result is always re-checked in Python, so a superset is enough).
+    """
+    if not isinstance(node, Comparison) or "`" in node.key.name:
+        return None
+    key, op = node.key, node.op
+    if key.kind == "metric" and op in ("=", "!=", "<", "<=", ">", ">="):
+        column = f"metrics.`{key.name}`"
+    elif key.kind in ("param", "tag") and op in ("=", "!=", "LIKE", "ILIKE"):
+        column = f"{key.kind}s.`{key.name}`"
+    elif key.kind == "attribute" and key.name in _ATTRIBUTE_TAGS and op in ("=", "LIKE"):
+        column = f"tags.`{_ATTRIBUTE_TAGS[key.name]}`"
+    elif key.kind == "attribute" and key.name == "run_name" and op in ("=", "LIKE"):
+        column = "attributes.run_name"
+    elif (
+        key.kind == "attribute"
+        and key.name in ("start_time", "end_time")
+        and op
+        in (
+            "=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+        )
+    ):
+        column = f"attributes.{key.name}"
+    elif key.kind == "attribute" and key.name == "run_id" and op in ("=", "IN"):
+        values = node.value if isinstance(node.value, tuple) else (node.value,)
+        literals = [_literal(v) for v in values if v is not None]
+        if any(lit is None for lit in literals):
+            return None
+        return "attributes.run_id IN (" + ", ".join(str(lit) for lit in literals) + ")"
+    else:
+        return None
+    if node.value is None or isinstance(node.value, tuple):
+        return None
+    literal = _literal(node.value)
+    return None if literal is None else f"{column} {op} {literal}"
+
+
+# --- ordering and paging ---------------------------------------------------
+def sort_runs(runs: list[RunRecord], keys: Sequence[OrderKey]) -> list[RunRecord]:
+    """``runs`` ordered by ``keys`` (missing values last), then newest first."""
+    ordered = sorted(runs, key=lambda r: (r.start_ms, r.created_ns, r.run_id), reverse=True)
+    # Stable sorts from the last key to the first give a lexicographic multi-key order.
+    for item in reversed(keys):
+        values = [(_value(item.key, r), r) for r in ordered]
+        present: list[tuple[Any, RunRecord]] = [(v, r) for v, r in values if v is not None]
+        present.sort(key=lambda pair: pair[0], reverse=item.descending)
+        ordered = [r for _, r in present] + [r for v, r in values if v is None]
+    return ordered
+
+
+def fingerprint(node: Node | None, keys: Sequence[OrderKey]) -> str:
+    """Short hash binding a page token to its filter and order."""
+    text = render_filter(node) + "\n" + render_order_by(list(keys))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def encode_token(offset: int, print_: str) -> str:
+    """An opaque page token for ``offset`` in the search identified by ``print_``."""
+    raw = json.dumps({"o": offset, "f": print_}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str | None, print_: str) -> int:
+    """The offset in ``token``; ValidationError (field ``page_token``) if foreign or malformed."""
+    if token is None or token == "":
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset, token_print = data["o"], data["f"]
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        raise ValidationError(
+            "page_token is not a token returned by this search", field="page_token"
+        ) from None
+    if not isinstance(offset, int) or offset < 0 or token_print != print_:
+        raise ValidationError(
+            "page_token belongs to a search with a different filter or order_by; "
+            "repeat the same filter and order_by, or start without a page_token",
+            field="page_token",
+        )
+    return offset
+
+
+def check_max_results(max_results: object) -> int:
+    """``max_results`` if it is an int in 1..1000, else ValidationError."""
+    if (
+        isinstance(max_results, bool)
+        or not isinstance(max_results, int)
+        or not 1 <= max_results <= MAX_RESULTS_LIMIT
+    ):
+        raise ValidationError(
+            f"max_results must be an integer between 1 and {MAX_RESULTS_LIMIT}, got {max_results!r}",
+            field="max_results",
+        )
+    return max_results
