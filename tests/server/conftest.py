@@ -13,12 +13,16 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
+from moto import mock_aws
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.httpclient import HTTPResponse
 from traitlets.config import Config
 
+from fraud_jlab.config import FraudJlab
+from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.tracking.contract import TrackerStore
 
@@ -132,3 +136,23 @@ def fj_api(jp_fetch: Any) -> FjApi:
         return response.code, payload
 
     return call
+
+
+@pytest.fixture
+def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto-backed AWS with the production sandbox; yields the S3 client.
+
+    The server's worker threads use it too: ``mock_aws`` patches every client created inside it.
+    """
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        provision_sandbox(
+            FraudJlab(),
+            s3_client=s3,
+            sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
+        )
+        yield s3

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 import jsonschema
 import numpy as np
 import pytest
 import yaml
 from moto import mock_aws
 
-from fraud_jlab.config import FraudJlab
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_scores_npz
 from fraud_jlab.evaluation.metrics import classification_metrics
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.server.openapi import response_schema
 from fraud_jlab.tracking import Run
 from fraud_jlab.tracking.contract import TrackerStore
@@ -42,22 +38,6 @@ def three_runs(fj_tracker: TrackerStore) -> list[str]:
         _scored_run(fj_tracker, "strong", 3.0, 6),
         _scored_run(fj_tracker, "strong-2", 3.0, 8),
     ]
-
-
-@pytest.fixture
-def production_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        provision_sandbox(
-            FraudJlab(),
-            s3_client=s3,
-            sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
-        )
-        yield s3
 
 
 def _put_production(s3: Any, run_id: str) -> None:
@@ -99,10 +79,10 @@ async def test_compare_against_explicit_baseline_has_paired_cis(
 
 
 async def test_default_baseline_is_the_production_run(
-    fj_api: Any, three_runs: list[str], production_config: Any
+    fj_api: Any, three_runs: list[str], production: Any
 ) -> None:
     weak, strong, strong2 = three_runs
-    _put_production(production_config, weak)
+    _put_production(production, weak)
     status, body = await fj_api("POST", "compare", body={"run_ids": [strong, strong2]})
     assert status == 200, body
     assert body["baseline_run_id"] == weak

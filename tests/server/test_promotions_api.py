@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -10,11 +9,8 @@ import boto3
 import jsonschema
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
-from fraud_jlab.config import FraudJlab
 from fraud_jlab.promotion.lock import PromotionLock
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.promotion.state import ProductionStore, StepFailed
 from fraud_jlab.server import promotion_handlers
 from fraud_jlab.server.base import FraudJlabContext
@@ -29,23 +25,6 @@ PARAMS = {
     "colsample_bytree": "0.9",
 }
 PREFIX = "/fraud-detection/hyperparameters/"
-
-
-@pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto-backed AWS for the server's worker threads (mock_aws patches every new client)."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        provision_sandbox(
-            FraudJlab(),
-            s3_client=s3,
-            sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
-        )
-        yield s3
 
 
 @pytest.fixture
