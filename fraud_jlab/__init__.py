@@ -21,6 +21,13 @@ except ImportError:  # running from a source tree that was never built
 from fraud_jlab.tracking.run import Run, get_run, search_runs
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext fraud_jlab``: register the ``%fraud`` magic (see :mod:`fraud_jlab.magic`)."""
+    from fraud_jlab.magic import load_ipython_extension as load_magic
+
+    load_magic(ipython)
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "fraud-jlab"}]
 
@@ -31,4 +38,4 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "fraud_jlab", "app": FraudJlabExtension}]
 
 
-__all__ = ["Run", "__version__", "get_run", "search_runs"]
+__all__ = ["Run", "__version__", "get_run", "load_ipython_extension", "search_runs"]

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import tornado.web
-from botocore.exceptions import BotoCoreError
 from pydantic import BaseModel, ConfigDict, Field
 
-from fraud_jlab.comparison.runs import CompareResult, compare_runs
-from fraud_jlab.config import FraudJlab
-from fraud_jlab.errors import FraudJlabError
-from fraud_jlab.promotion import ProductionIntegrator
+from fraud_jlab.comparison.production import compare_with_production_default
+from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.server.base import FraudJlabHandler
 from fraud_jlab.server.openapi import Operation
-from fraud_jlab.tracking.contract import TrackerStore
 
 
 class CompareRequest(BaseModel):
@@ -27,34 +23,6 @@ class CompareRequest(BaseModel):
         default=None,
         description="Run the deltas are measured against; default: the run in production, if known.",
     )
-
-
-def compare_with_production_default(
-    request: CompareRequest, settings: FraudJlab, tracker: TrackerStore
-) -> CompareResult:
-    """Compare ``request.run_ids``; without an explicit baseline, use the production run when known."""
-    production_run_id = None
-    notes: list[str] = []
-    if request.baseline_run_id is None:
-        try:
-            production_run_id = ProductionIntegrator(
-                settings=settings, tracker=tracker
-            ).production_run_id()
-        except (FraudJlabError, BotoCoreError) as exc:
-            # Comparing runs must not depend on AWS being reachable; say why there is no baseline.
-            notes.append(
-                f"No production baseline: the production config could not be read ({exc})."
-            )
-    result = compare_runs(
-        request.run_ids,
-        request.baseline_run_id,
-        tracker=tracker,
-        production_run_id=production_run_id,
-        max_runs=settings.max_compare_runs,
-    )
-    if notes:
-        result = result.model_copy(update={"notes": [*result.notes, *notes]})
-    return result
 
 
 class CompareHandler(FraudJlabHandler):
@@ -75,7 +43,11 @@ class CompareHandler(FraudJlabHandler):
     async def post(self) -> None:
         body = self.parse_body(CompareRequest)
         result = await self.run_blocking(
-            compare_with_production_default, body, self.fraud_settings, self.tracker
+            compare_with_production_default,
+            body.run_ids,
+            body.baseline_run_id,
+            settings=self.fraud_settings,
+            tracker=self.tracker,
         )
         self.write_model(result)
 

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from fraud_jlab.tuning.folds import (
     check_xy,
     make_folds,
 )
+from fraud_jlab.tuning.parallel import evaluate_groups_in_parallel
 from fraud_jlab.tuning.progress import TrialCallback, TrialInfo
 from fraud_jlab.tuning.sampling import expand_grid, sample_configs
 from fraud_jlab.tuning.space import CANONICAL_NAMES, ParamValue
@@ -78,9 +80,45 @@ class SearchContext:
     total: int
     log: SearchLog | None
     on_trial: TrialCallback | None
+    #: Builds another copy of the fold matrices (for a parallel worker).
+    rebuild_folds: Callable[[], list[Fold]] | None = None
     outcomes: dict[int, TrialOutcome] = field(default_factory=dict)
     run_ids: dict[int, str] = field(default_factory=dict)
     best: tuple[float, int] | None = None
+
+    def evaluate_all(
+        self,
+        groups: Sequence[Sequence[int]],
+        configs: Sequence[dict[str, ParamValue]],
+        *,
+        early_stopping_rounds: int | None = None,
+    ) -> None:
+        """Evaluate every group (trial numbers sharing a model); record trials in order.
+
+        With several cores and several models, models train side by side with fewer
+        threads each (see ``fraud_jlab.tuning.parallel``); results are identical.
+        """
+        cores = self.n_jobs or os.cpu_count() or 1
+        workers = min(cores, len(groups))
+        if workers < 2 or early_stopping_rounds is not None or self.rebuild_folds is None:
+            for group in groups:
+                self.evaluate(
+                    group, [configs[i] for i in group], early_stopping_rounds=early_stopping_rounds
+                )
+            return
+        results = evaluate_groups_in_parallel(
+            [[configs[i] for i in group] for group in groups],
+            self.folds,
+            self.rebuild_folds,
+            workers=workers,
+            threads_per_model=max(1, cores // workers),
+            scoring=self.scoring,
+            seed=self.seed,
+            tree_method=self.tree_method,
+        )
+        for index, outcomes in results:
+            for number, outcome in zip(groups[index], outcomes, strict=True):
+                self.record(number, outcome)
 
     def evaluate(
         self,
@@ -221,7 +259,16 @@ def prepare(
             log.fail(exc)
             raise
     return SearchContext(
-        search_type, scoring, folds, seed, n_jobs, tree_method, total, log, on_trial
+        search_type,
+        scoring,
+        folds,
+        seed,
+        n_jobs,
+        tree_method,
+        total,
+        log,
+        on_trial,
+        rebuild_folds=lambda: build_folds(x_arr, y_arr, splits, n_jobs=n_jobs, feature_names=names),
     )
 
 
@@ -273,8 +320,7 @@ def grid_search(
     )  # fmt: skip
 
     def body() -> None:
-        for group in group_by_model(configs):
-            ctx.evaluate(group, [configs[i] for i in group])
+        ctx.evaluate_all(group_by_model(configs), configs)
 
     return run_logged(ctx, body)
 
@@ -320,8 +366,7 @@ def random_search(
 
     def body() -> None:
         groups = [[i] for i in range(n_iter)] if es is not None else group_by_model(configs)
-        for group in groups:
-            ctx.evaluate(group, [configs[i] for i in group], early_stopping_rounds=es)
+        ctx.evaluate_all(groups, configs, early_stopping_rounds=es)
 
     return run_logged(ctx, body)
 

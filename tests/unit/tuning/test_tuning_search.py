@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pytest
@@ -309,3 +310,49 @@ def test_bayesian_early_stopping_scores_each_fold_at_its_best_round(small_data: 
     assert list(result.trials["state"]) == ["complete", "complete"]
     for i in range(2):
         assert result.trials[f"fold_{i}_best_num_round"].between(1, 199).all()
+
+
+def test_parallel_workers_give_identical_scores_and_trial_order(
+    small_data: Data, tracker: TrackerStore
+) -> None:
+    # Given a grid with four models (two round counts each)
+    X, y = small_data
+    grid = {
+        "max_depth": [3, 5],
+        "learning_rate": [0.1, 0.3],
+        "n_estimators": [50, 60],
+        "subsample": [0.8],
+    }
+    seen: list[int] = []
+    # When it runs on one thread, then on two workers side by side
+    serial = grid_search(X, y, grid, n_splits=3, track=False, n_jobs=1)
+    parallel = grid_search(
+        X, y, grid, n_splits=3, tracker=tracker, n_jobs=2, on_trial=lambda t: seen.append(t.number)
+    )
+    # Then every trial's fold scores are identical, trials are reported and logged in order
+    fold_columns = [f"fold_{i}_average_precision" for i in range(3)]
+    assert parallel.trials[fold_columns].equals(serial.trials[fold_columns])
+    assert parallel.best_params == serial.best_params
+    assert seen == list(range(8))
+    children = children_of(tracker, parallel.parent_run_id or "")
+    assert sorted(int(c.tags["trial_number"]) for c in children) == list(range(8))
+
+
+def test_a_failing_worker_fails_the_search(
+    small_data: Data, tracker: TrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fraud_jlab.tuning.parallel as parallel
+
+    real = parallel.evaluate_group
+
+    def flaky(configs: Any, folds: Any, **kwargs: Any) -> Any:
+        if configs[0]["max_depth"] == 5:
+            raise RuntimeError("worker blew up")
+        return real(configs, folds, **kwargs)
+
+    monkeypatch.setattr(parallel, "evaluate_group", flaky)
+    X, y = small_data
+    with pytest.raises(RuntimeError, match="worker blew up"):
+        grid_search(X, y, {"max_depth": [3, 5]}, n_splits=3, tracker=tracker, n_jobs=2)
+    parents = [r for r in all_runs(tracker) if r.parent_run_id is None]
+    assert [p.status for p in parents] == ["failed"]

@@ -1,0 +1,184 @@
+"""``%fraud`` sub-commands: parse, call the same core functions as the REST API, print.
+
+Domain errors (:class:`fraud_jlab.errors.FraudJlabError`) are printed as one clear
+message and the magic returns None; anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from fraud_jlab.comparison.production import compare_with_production_default
+from fraud_jlab.comparison.runs import CompareResult
+from fraud_jlab.config import get_settings
+from fraud_jlab.errors import FraudJlabError, ValidationError
+from fraud_jlab.magic import display
+from fraud_jlab.magic.parser import HelpShown, MagicUsageError, parse_line, usage_message
+from fraud_jlab.promotion import (
+    ProductionIntegrator,
+    ProductionView,
+    PromotionPlan,
+    PromotionRecord,
+)
+from fraud_jlab.promotion.validation import validate_reason
+from fraud_jlab.tracking.capture import current_user
+from fraud_jlab.tracking.contract import RunDetail
+from fraud_jlab.tracking.registry import get_tracker
+from fraud_jlab.tracking.run import get_run, search_runs
+
+
+def _integrator() -> ProductionIntegrator:
+    return ProductionIntegrator(settings=get_settings(), tracker=get_tracker())
+
+
+def _confirm(question: str) -> bool:
+    """Ask on stdin; only "y"/"yes" confirms (EOF, blank or anything else declines)."""
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def cmd_runs(ns: argparse.Namespace) -> pd.DataFrame:
+    """``%fraud runs``: search runs; a DataFrame with one row a run."""
+    page = search_runs(ns.filter, ns.order_by, ns.max_results, ns.page_token, tracker=get_tracker())
+    if page.next_page_token:
+        print(
+            f"Showing {len(page.runs)} of {page.total} matching runs; "
+            f"next page: --page-token {page.next_page_token}"
+        )
+    return display.runs_frame(page)
+
+
+def cmd_run(ns: argparse.Namespace) -> RunDetail:
+    """``%fraud run RUN_ID``: the run in full."""
+    return get_run(ns.run_id, tracker=get_tracker())
+
+
+def cmd_compare(ns: argparse.Namespace) -> CompareResult:
+    """``%fraud compare``: print the delta table, return the full result (with figures)."""
+    # The same core call as the REST handler: same default baseline (the run in production).
+    result = compare_with_production_default(
+        ns.run_ids, ns.baseline, settings=get_settings(), tracker=get_tracker()
+    )
+    print(display.compare_text(result))
+    return result
+
+
+def cmd_promote(ns: argparse.Namespace) -> PromotionRecord | PromotionPlan | None:
+    """``%fraud promote``: dry run shown, confirmation, then the all-or-nothing promotion."""
+    reason: str = ns.reason
+    if not ns.dry_run:
+        if not reason.strip():
+            raise ValidationError(
+                "--reason is required for a real promotion (it is recorded in the ledger): "
+                'add --reason "why", or use --dry-run to only see the plan. Nothing was written.',
+                field="reason",
+            )
+        reason = validate_reason(reason)
+    approver = current_user()
+    integrator = _integrator()
+    plan = integrator.promote_run(ns.run_id, approver=approver, reason=reason, dry_run=True)
+    assert isinstance(plan, PromotionPlan)  # dry_run=True always returns the plan
+    print(display.plan_text(plan, trigger_pipeline=ns.trigger_pipeline))
+    if ns.dry_run:
+        return plan
+    if not plan.gates_passed and not ns.force:
+        raise ValidationError(
+            "Promotion gates failed (see above); nothing was written. "
+            "Add --force to override (recorded in the ledger).",
+            field="gates",
+        )
+    if not ns.yes and not _confirm(f"Promote run {plan.run_id} to production?"):
+        print("Cancelled: nothing was written.")
+        return None
+    record = integrator.promote_run(
+        plan.run_id,
+        approver=approver,
+        reason=reason,
+        trigger_pipeline=ns.trigger_pipeline,
+        force=ns.force,
+    )
+    assert isinstance(record, PromotionRecord)  # dry_run=False always returns the record
+    print(display.record_text(record))
+    return record
+
+
+def cmd_rollback(ns: argparse.Namespace) -> PromotionRecord | None:
+    """``%fraud rollback``: show what would be restored, confirm, restore all-or-nothing."""
+    reason = validate_reason(ns.reason)
+    integrator = _integrator()
+    target = integrator.ledger_get(ns.promotion_id)
+    live = integrator.current_production()
+    print(
+        f"Rollback restores the state {target.kind} {target.promotion_id} "
+        f"(run {target.run_id}) left on {display.when(target.timestamp)}:"
+    )
+    for path, value in sorted(target.after.ssm.items()):
+        now = live.ssm.get(path)
+        mark = "unchanged" if now == value else "changes"
+        print(f"  {path}: {now if now is not None else '(not set)'} -> {value}  ({mark})")
+    if not ns.yes and not _confirm(f"Roll production back to promotion {target.promotion_id}?"):
+        print("Cancelled: nothing was written.")
+        return None
+    record = integrator.rollback_to(target.promotion_id, approver=current_user(), reason=reason)
+    print(display.record_text(record))
+    return record
+
+
+def cmd_promotions(ns: argparse.Namespace) -> pd.DataFrame:
+    """``%fraud promotions``: the ledger, newest first."""
+    page = _integrator().list_promotions(ns.max_results, ns.page_token)
+    if page.next_page_token:
+        print(f"More promotions: --page-token {page.next_page_token}")
+    return display.promotions_frame(page)
+
+
+def cmd_production(ns: argparse.Namespace) -> ProductionView:
+    """``%fraud production``: live SSM values, config and the promotion that set them."""
+    return _integrator().current_production()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "runs": cmd_runs,
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "promote": cmd_promote,
+    "rollback": cmd_rollback,
+    "promotions": cmd_promotions,
+    "production": cmd_production,
+}
+
+
+def _print_error(exc: FraudJlabError) -> None:
+    lines = [f"Error: {exc}"]
+    extra = getattr(exc, "errors", [])
+    if len(extra) > 1:
+        lines += [f"  - {e}" for e in extra]
+    print("\n".join(lines), file=sys.stderr)
+
+
+def fraud(line: str) -> Any:
+    """The ``%fraud`` line magic: ``%fraud <command> [args]``; ``%fraud --help`` lists commands.
+
+    Returns the command's result, or None after printing a usage or domain error.
+    Exceptions that are not :class:`fraud_jlab.errors.FraudJlabError` propagate.
+    """
+    try:
+        ns = parse_line(line)
+    except HelpShown:
+        return None
+    except MagicUsageError as exc:
+        print(usage_message(exc), file=sys.stderr)
+        return None
+    try:
+        return COMMANDS[ns.command](ns)
+    except FraudJlabError as exc:
+        _print_error(exc)
+        return None
