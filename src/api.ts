@@ -148,7 +148,8 @@ export interface ICompareResult {
 /** `POST promotions` body. */
 export interface IPromotionRequest {
   run_id: string;
-  reason: string;
+  /** Required for a real promotion; optional for a dry run. */
+  reason?: string;
   trigger_pipeline?: boolean;
   dry_run?: boolean;
   force?: boolean;

@@ -188,7 +188,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
               return figure ? (
                 <PlotlyChart key={key} figure={figure} label={label} />
               ) : (
-                <p key={key} className="jp-FraudJlab-placeholder">
+                <p key={key} className="jp-FraudJlab-muted">
                   {missing}
                 </p>
               );

@@ -61,7 +61,7 @@ export function DeltaTable(props: IDeltaTableProps): JSX.Element {
         <tbody>
           {deltas.length === 0 && (
             <tr>
-              <td colSpan={7} className="jp-FraudJlab-placeholder">
+              <td colSpan={7} className="jp-FraudJlab-muted">
                 No deltas: there is no baseline, or the runs share no metric.
               </td>
             </tr>

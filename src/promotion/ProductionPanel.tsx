@@ -65,9 +65,7 @@ function LiveState(props: { state: IProductionState }): JSX.Element {
         <tbody>
           {ssm.length === 0 && (
             <tr>
-              <td className="jp-FraudJlab-placeholder">
-                No Parameter Store values.
-              </td>
+              <td className="jp-FraudJlab-muted">No Parameter Store values.</td>
             </tr>
           )}
           {ssm.map(([path, value]) => (
@@ -84,9 +82,7 @@ function LiveState(props: { state: IProductionState }): JSX.Element {
         <tbody>
           {model.length === 0 && (
             <tr>
-              <td className="jp-FraudJlab-placeholder">
-                No production config file.
-              </td>
+              <td className="jp-FraudJlab-muted">No production config file.</td>
             </tr>
           )}
           {model.map(([label, value]) => (
@@ -309,7 +305,7 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
         >
           <h3>History</h3>
           {history.records.length === 0 ? (
-            <p className="jp-FraudJlab-placeholder">No promotions yet.</p>
+            <p className="jp-FraudJlab-muted">No promotions yet.</p>
           ) : (
             <ol className="jp-FraudJlab-historyList">
               {history.records.map(record => (

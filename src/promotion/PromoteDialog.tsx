@@ -18,8 +18,6 @@ export interface IPromotePanelProps {
 type PlanState =
   | { kind: 'loading' }
   | { kind: 'loaded'; plan: IPromotionPlan }
-  /** The server wants a reason even for the dry run: re-planned once one is typed. */
-  | { kind: 'needsReason'; message: string }
   | { kind: 'failed'; error: Error };
 
 type SubmitState =
@@ -27,17 +25,6 @@ type SubmitState =
   | { kind: 'submitting' }
   | { kind: 'done'; record: IPromotionRecord }
   | { kind: 'failed'; error: Error };
-
-/** Pause in typing after which a dry run that needs the reason is re-run. */
-const REPLAN_DELAY_MS = 500;
-
-function isReasonError(error: unknown): error is APIError {
-  return (
-    error instanceof APIError &&
-    error.status === 400 &&
-    (error.field ?? '').split('.').includes('reason')
-  );
-}
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -136,7 +123,7 @@ function DiffTables(props: { plan: IPromotionPlan }): JSX.Element {
       </table>
       <h3>Config file</h3>
       {plan.diff.config.current === null && (
-        <p className="jp-FraudJlab-placeholder">
+        <p className="jp-FraudJlab-muted">
           No production config file yet: it will be created.
         </p>
       )}
@@ -178,51 +165,26 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   const [force, setForce] = useState(false);
   const [plan, setPlan] = useState<PlanState>({ kind: 'loading' });
   const [submit, setSubmit] = useState<SubmitState>({ kind: 'idle' });
-  // Set once the server rejected a reason-less dry run; from then on dry runs
-  // send the reason typed so far.
-  const [reasonRequired, setReasonRequired] = useState(false);
-  // The reason the dry run is (re-)run with: settles after typing pauses.
-  const [planReason, setPlanReason] = useState('');
-
+  // The dry run needs no reason: gates and diff show while the user writes one.
   useEffect(() => {
-    if (!reasonRequired || plan.kind === 'loaded') {
-      return;
-    }
-    const timer = window.setTimeout(
-      () => setPlanReason(reason.trim()),
-      REPLAN_DELAY_MS
-    );
-    return () => window.clearTimeout(timer);
-  }, [reasonRequired, plan.kind, reason]);
-
-  useEffect(() => {
-    if (reasonRequired && planReason === '') {
-      return;
-    }
     let cancelled = false;
     setPlan({ kind: 'loading' });
     service
-      .planPromotion({ run_id: runId, reason: planReason })
+      .planPromotion({ run_id: runId })
       .then(result => {
         if (!cancelled) {
           setPlan({ kind: 'loaded', plan: result });
         }
       })
       .catch((error: unknown) => {
-        if (cancelled) {
-          return;
-        }
-        if (isReasonError(error)) {
-          setReasonRequired(true);
-          setPlan({ kind: 'needsReason', message: error.message });
-        } else {
+        if (!cancelled) {
           setPlan({ kind: 'failed', error: asError(error) });
         }
       });
     return () => {
       cancelled = true;
     };
-  }, [service, runId, reasonRequired, planReason]);
+  }, [service, runId]);
 
   const resultRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -275,19 +237,12 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
       </label>
 
       {plan.kind === 'loading' && (
-        <p role="status" className="jp-FraudJlab-placeholder">
+        <p role="status" className="jp-FraudJlab-muted">
           Checking gates and computing the diff (dry run)…
         </p>
       )}
       {plan.kind === 'failed' && (
         <ErrorMessage error={plan.error} title="The dry run failed" />
-      )}
-      {plan.kind === 'needsReason' && (
-        <p role="status" className="jp-FraudJlab-placeholder">
-          Type a reason to see the gates and the diff: the server checks the
-          reason on dry runs too.
-          <span className="jp-FraudJlab-hint"> ({plan.message})</span>
-        </p>
       )}
 
       {loaded && (

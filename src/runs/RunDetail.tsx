@@ -21,7 +21,7 @@ function KeyValueTable(props: {
 }): JSX.Element {
   const { label, entries, numeric, empty } = props;
   if (entries.length === 0) {
-    return <p className="jp-FraudJlab-placeholder">{empty ?? 'None.'}</p>;
+    return <p className="jp-FraudJlab-muted">{empty ?? 'None.'}</p>;
   }
   return (
     <table className="jp-FraudJlab-kv" aria-label={label}>
@@ -131,7 +131,7 @@ export function RunDetailView(props: {
         ) : null}
       </div>
       {state.kind === 'loading' ? (
-        <p className="jp-FraudJlab-placeholder" aria-live="polite">
+        <p className="jp-FraudJlab-muted" aria-live="polite">
           Loading run…
         </p>
       ) : null}

@@ -111,10 +111,7 @@ export function RunsPanel(props: {
         <>
           <Toolbar model={model} commands={commands} />
           {model.loadError !== null ? (
-            <div
-              className="jp-FraudJlab-error jp-FraudJlab-placeholder"
-              role="alert"
-            >
+            <div className="jp-FraudJlab-error jp-FraudJlab-muted" role="alert">
               Could not load runs: {model.loadError}
             </div>
           ) : null}

@@ -249,12 +249,12 @@ export function RunsTable(props: { model: RunsModel }): JSX.Element {
         })}
       </div>
       {model.initialized && runs.length === 0 && !model.loadError ? (
-        <div className="jp-FraudJlab-placeholder">
+        <div className="jp-FraudJlab-muted">
           {model.filter ? 'No runs match the filter.' : 'No runs tracked yet.'}
         </div>
       ) : null}
       {model.loading ? (
-        <div className="jp-FraudJlab-placeholder" aria-live="polite">
+        <div className="jp-FraudJlab-muted" aria-live="polite">
           Loading runs…
         </div>
       ) : null}

@@ -1,6 +1,6 @@
 """SageMaker Automatic Model Tuning: requests, moto round trips, import and failure guidance.
 
-moto covers create/describe of tuning jobs (always Completed, placeholder best
+moto covers create/describe of tuning jobs (always Completed, a made-up best
 job). It cannot list a tuning job's training jobs, so the import tests use
 botocore's Stubber for exactly those calls (describe tuning job, list its
 training jobs, describe each training job) on a client that never reaches AWS.
