@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
 from mlflow.entities import Metric, Param, RunTag, ViewType
@@ -45,6 +45,7 @@ from fraud_jlab.tracking.contract import (
     TrackerStore,
 )
 from fraud_jlab.tracking.filters import Comparison, parse_filter, parse_order_by
+from fraud_jlab.tracking.inputs import artifact_source, check_key, check_mapping, check_name
 from fraud_jlab.tracking.mlflow_search import (
     RunRecord,
     check_max_results,
@@ -57,13 +58,7 @@ from fraud_jlab.tracking.mlflow_search import (
     to_mlflow_clause,
     value_matches,
 )
-from fraud_jlab.tracking.sqlite_store import (
-    _check_key,
-    _check_mapping,
-    _check_name,
-    from_ms,
-    to_ms,
-)
+from fraud_jlab.tracking.sqlite_store import from_ms, to_ms
 
 EVENTS_EXPERIMENT = "fraud_jlab-events"
 #: MLflow stores at most this many characters per param value (the contract allows more).
@@ -262,7 +257,7 @@ class MlflowTrackerStore(TrackerStore):
 
     @staticmethod
     def _user_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
-        values = _check_mapping(tags, "tags")
+        values = check_mapping(tags, "tags")
         for key in values:
             if key.startswith(_RESERVED_TAG_PREFIXES):
                 raise ValidationError(
@@ -284,16 +279,16 @@ class MlflowTrackerStore(TrackerStore):
         code_version: str | None = None,
         dependencies: Mapping[str, str] | None = None,
     ) -> str:
-        experiment_name = _check_name(experiment_name, "experiment_name")
+        experiment_name = check_name(experiment_name, "experiment_name")
         if experiment_name == EVENTS_EXPERIMENT:
             raise ValidationError(
                 f"experiment_name {EVENTS_EXPERIMENT!r} is reserved", field="experiment_name"
             )
-        run_name = _check_name(run_name, "run_name")
-        user = _check_name(user, "user")
+        run_name = check_name(run_name, "run_name")
+        user = check_name(user, "user")
         start_ms = to_ms(start_time, "start_time")
         all_tags = self._user_tags(tags)
-        deps = _check_mapping(dependencies, "dependencies")
+        deps = check_mapping(dependencies, "dependencies")
         if code_version is not None and not isinstance(code_version, str):
             raise ValidationError("code_version must be a string", field="code_version")
         if parent_run_id is not None:
@@ -319,7 +314,7 @@ class MlflowTrackerStore(TrackerStore):
         return str(run.info.run_id)
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
-        values = _check_mapping(params, "params")
+        values = check_mapping(params, "params")
         for key, value in values.items():
             if len(value) > MLFLOW_MAX_PARAM_LENGTH:
                 raise ValidationError(
@@ -350,7 +345,7 @@ class MlflowTrackerStore(TrackerStore):
             )
         rows: list[tuple[str, float]] = []
         for key, value in metrics.items():
-            _check_key(key, "metrics")
+            check_key(key, "metrics")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValidationError(
                     f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
@@ -390,17 +385,7 @@ class MlflowTrackerStore(TrackerStore):
         artifact_path: str | None = None,
         is_output: bool = True,
     ) -> ArtifactInfo:
-        source = Path(local_path)
-        if not source.is_file():
-            raise ValidationError(
-                f"local_path {str(source)!r} is not an existing file", field="local_path"
-            )
-        rel = PurePosixPath((artifact_path or source.name).replace("\\", "/"))
-        if rel.is_absolute() or not rel.parts or ".." in rel.parts or str(rel) == ".":
-            raise ValidationError(
-                f"artifact_path {artifact_path!r} must be a relative path without '..'",
-                field="artifact_path",
-            )
+        source, rel = artifact_source(local_path, artifact_path)
         self._run(run_id)
         digest, size = hashlib.sha256(), 0
         with tempfile.TemporaryDirectory(prefix="fraud-jlab-upload-") as tmp:
@@ -425,8 +410,8 @@ class MlflowTrackerStore(TrackerStore):
         return info
 
     def log_dataset(self, run_id: str, name: str, content_hash: str) -> None:
-        name = _check_name(name, "name")
-        content_hash = _check_name(content_hash, "content_hash")
+        name = check_name(name, "name")
+        content_hash = check_name(content_hash, "content_hash")
         with self._lock:
             tags = self._run(run_id).data.tags
             datasets: dict[str, str] = json.loads(tags.get(_tag("datasets"), "{}"))
@@ -576,7 +561,7 @@ class MlflowTrackerStore(TrackerStore):
     def log_event(
         self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
     ) -> TrackerEvent:
-        kind = _check_name(kind, "kind")
+        kind = check_name(kind, "kind")
         if not isinstance(payload, Mapping):
             raise ValidationError("payload must be a mapping", field="payload")
         try:

@@ -26,8 +26,6 @@ from typing import Any
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.tracking import ids
 from fraud_jlab.tracking.contract import (
-    MAX_KEY_LENGTH,
-    MAX_PARAM_LENGTH,
     ArtifactInfo,
     ExperimentSummary,
     RunDetail,
@@ -35,6 +33,12 @@ from fraud_jlab.tracking.contract import (
     RunStatus,
     TrackerEvent,
     TrackerStore,
+)
+from fraud_jlab.tracking.inputs import (
+    artifact_source,
+    check_key,
+    check_mapping,
+    check_name,
 )
 from fraud_jlab.tracking.sqlite_schema import migrate
 from fraud_jlab.tracking.sqlite_search import hydrate, search
@@ -62,43 +66,6 @@ def _compact_json(value: Mapping[str, Any]) -> str:
 
 def _now_ms() -> int:
     return to_ms(datetime.now(timezone.utc), "now")
-
-
-def _check_key(key: Any, field: str) -> str:
-    if not isinstance(key, str) or not key.strip():
-        raise ValidationError(f"{field} names must be non-empty strings, got {key!r}", field=field)
-    if len(key) > MAX_KEY_LENGTH:
-        raise ValidationError(
-            f"{field} name {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}",
-            field=field,
-        )
-    return key
-
-
-def _check_value(key: str, value: Any, field: str) -> str:
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > MAX_PARAM_LENGTH:
-        raise ValidationError(
-            f"{field} {key!r} has a value of {len(text)} characters; the limit is {MAX_PARAM_LENGTH}",
-            field=f"{field}.{key}",
-        )
-    return text
-
-
-def _check_mapping(values: Any, field: str) -> dict[str, str]:
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise ValidationError(f"{field} must be a mapping of name -> value", field=field)
-    return {_check_key(k, field): _check_value(k, v, field) for k, v in values.items()}
-
-
-def _check_name(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{field} must be a non-empty string", field=field)
-    if len(value) > MAX_KEY_LENGTH:
-        raise ValidationError(f"{field} must be at most {MAX_KEY_LENGTH} characters", field=field)
-    return value.strip()
 
 
 class SqliteTrackerStore(TrackerStore):
@@ -195,12 +162,12 @@ class SqliteTrackerStore(TrackerStore):
         code_version: str | None = None,
         dependencies: Mapping[str, str] | None = None,
     ) -> str:
-        experiment_name = _check_name(experiment_name, "experiment_name")
-        run_name = _check_name(run_name, "run_name")
-        user = _check_name(user, "user")
+        experiment_name = check_name(experiment_name, "experiment_name")
+        run_name = check_name(run_name, "run_name")
+        user = check_name(user, "user")
         start_ms = to_ms(start_time, "start_time")
-        tag_values = _check_mapping(tags, "tags")
-        deps = _check_mapping(dependencies, "dependencies")
+        tag_values = check_mapping(tags, "tags")
+        deps = check_mapping(dependencies, "dependencies")
         if code_version is not None and not isinstance(code_version, str):
             raise ValidationError("code_version must be a string", field="code_version")
         run_id = ids.new_id()
@@ -242,7 +209,7 @@ class SqliteTrackerStore(TrackerStore):
         return run_id
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
-        values = _check_mapping(params, "params")
+        values = check_mapping(params, "params")
         with self._write() as conn:
             seq, _, params_json, _ = self._state(conn, run_id)
             existing: dict[str, str] = json.loads(params_json)
@@ -273,7 +240,7 @@ class SqliteTrackerStore(TrackerStore):
             )
         rows: list[tuple[str, float]] = []
         for key, value in metrics.items():
-            _check_key(key, "metrics")
+            check_key(key, "metrics")
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValidationError(
                     f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
@@ -307,7 +274,7 @@ class SqliteTrackerStore(TrackerStore):
             )
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        values = _check_mapping(tags, "tags")
+        values = check_mapping(tags, "tags")
         with self._write() as conn:
             seq, _, _, tags_json = self._state(conn, run_id)
             conn.executemany(
@@ -328,17 +295,7 @@ class SqliteTrackerStore(TrackerStore):
         artifact_path: str | None = None,
         is_output: bool = True,
     ) -> ArtifactInfo:
-        source = Path(local_path)
-        if not source.is_file():
-            raise ValidationError(
-                f"local_path {str(source)!r} is not an existing file", field="local_path"
-            )
-        rel = PurePosixPath((artifact_path or source.name).replace("\\", "/"))
-        if rel.is_absolute() or not rel.parts or ".." in rel.parts or str(rel) == ".":
-            raise ValidationError(
-                f"artifact_path {artifact_path!r} must be a relative path without '..'",
-                field="artifact_path",
-            )
+        source, rel = artifact_source(local_path, artifact_path)
         with self._read() as conn:
             self._seq(conn, run_id)
         dest = self.artifact_root / run_id / Path(*rel.parts)
@@ -370,8 +327,8 @@ class SqliteTrackerStore(TrackerStore):
         return info
 
     def log_dataset(self, run_id: str, name: str, content_hash: str) -> None:
-        name = _check_name(name, "name")
-        content_hash = _check_name(content_hash, "content_hash")
+        name = check_name(name, "name")
+        content_hash = check_name(content_hash, "content_hash")
         with self._write() as conn:
             seq, _ = self._seq(conn, run_id)
             row = conn.execute(
@@ -498,7 +455,7 @@ class SqliteTrackerStore(TrackerStore):
     def log_event(
         self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
     ) -> TrackerEvent:
-        kind = _check_name(kind, "kind")
+        kind = check_name(kind, "kind")
         if not isinstance(payload, Mapping):
             raise ValidationError("payload must be a mapping", field="payload")
         try:

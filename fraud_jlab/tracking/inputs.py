@@ -1,0 +1,70 @@
+"""Input checks every tracking backend applies, so all backends reject the same bad input.
+
+Each raises :class:`fraud_jlab.errors.ValidationError` naming the field and the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fraud_jlab.errors import ValidationError
+from fraud_jlab.tracking.contract import MAX_KEY_LENGTH, MAX_PARAM_LENGTH
+
+
+def check_key(key: Any, field: str) -> str:
+    """A param/metric/tag name: a non-empty string of at most ``MAX_KEY_LENGTH`` characters."""
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationError(f"{field} names must be non-empty strings, got {key!r}", field=field)
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(
+            f"{field} name {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}",
+            field=field,
+        )
+    return key
+
+
+def check_value(key: str, value: Any, field: str, limit: int = MAX_PARAM_LENGTH) -> str:
+    """A param/tag value as text, at most ``limit`` characters."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        raise ValidationError(
+            f"{field} {key!r} has a value of {len(text)} characters; the limit is {limit}",
+            field=f"{field}.{key}",
+        )
+    return text
+
+
+def check_mapping(values: Any, field: str, limit: int = MAX_PARAM_LENGTH) -> dict[str, str]:
+    """A mapping of names to values (``None`` is empty), values as text."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ValidationError(f"{field} must be a mapping of name -> value", field=field)
+    return {check_key(k, field): check_value(k, v, field, limit) for k, v in values.items()}
+
+
+def check_name(value: Any, field: str) -> str:
+    """An experiment/run/user name: non-empty, at most ``MAX_KEY_LENGTH`` characters, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field} must be a non-empty string", field=field)
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValidationError(f"{field} must be at most {MAX_KEY_LENGTH} characters", field=field)
+    return value.strip()
+
+
+def artifact_source(local_path: Path, artifact_path: str | None) -> tuple[Path, PurePosixPath]:
+    """The file to store and its relative path in the run's artifacts (no absolute, no '..')."""
+    source = Path(local_path)
+    if not source.is_file():
+        raise ValidationError(
+            f"local_path {str(source)!r} is not an existing file", field="local_path"
+        )
+    rel = PurePosixPath((artifact_path or source.name).replace("\\", "/"))
+    if rel.is_absolute() or not rel.parts or ".." in rel.parts or str(rel) == ".":
+        raise ValidationError(
+            f"artifact_path {artifact_path!r} must be a relative path without '..'",
+            field="artifact_path",
+        )
+    return source, rel
