@@ -21,18 +21,21 @@ _RETRY_CONFIG = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"})
 
 
 # Creating a Session loads botocore's data files (~0.3 s each time); sessions are not
-# thread-safe, so each thread keeps one per region.
+# thread-safe, so each thread keeps one per region. The region itself is resolved on every
+# call (environment, then profile), so a changed AWS_DEFAULT_REGION is honoured.
 _local = threading.local()
 
 
 def _session(region: str | None) -> boto3.session.Session:
-    cache: dict[str | None, boto3.session.Session] = getattr(_local, "sessions", None) or {}
-    _local.sessions = cache
+    cache: dict[str, boto3.session.Session] | None = getattr(_local, "sessions", None)
+    if cache is None:
+        cache = _local.sessions = {}
+    if region is None:
+        resolver = cache.get("") or boto3.session.Session()
+        cache[""] = resolver
+        region = resolver.region_name or "us-east-1"
     if region not in cache:
-        session = boto3.session.Session(region_name=region)
-        if session.region_name is None:
-            session = boto3.session.Session(region_name="us-east-1")
-        cache[region] = session
+        cache[region] = boto3.session.Session(region_name=region)
     return cache[region]
 
 
