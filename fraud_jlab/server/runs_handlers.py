@@ -11,9 +11,9 @@ from fraud_jlab.server.api_models import ExperimentsResponse, InfoResponse
 from fraud_jlab.server.base import FraudJlabHandler
 from fraud_jlab.server.openapi import Operation, QueryParam, build_openapi
 from fraud_jlab.tracking.contract import RunDetail, RunsPage
+from fraud_jlab.tracking.paging import MAX_RESULTS_LIMIT
 
-#: Largest page ``GET runs`` serves.
-MAX_RESULTS_LIMIT = 1000
+#: Page size of ``GET runs`` when none is asked for (at most ``MAX_RESULTS_LIMIT``).
 DEFAULT_MAX_RESULTS = 100
 API_PREFIX = "fraud-jlab/api"
 

@@ -48,16 +48,13 @@ from fraud_jlab.tracking.filters import Comparison, parse_filter, parse_order_by
 from fraud_jlab.tracking.inputs import artifact_source, check_key, check_mapping, check_name
 from fraud_jlab.tracking.mlflow_search import (
     RunRecord,
-    check_max_results,
     conjuncts,
-    decode_token,
-    encode_token,
-    fingerprint,
     matches,
     sort_runs,
     to_mlflow_clause,
     value_matches,
 )
+from fraud_jlab.tracking.paging import check_max_results, decode_token, encode_token, fingerprint
 from fraud_jlab.tracking.sqlite_store import from_ms, to_ms
 
 EVENTS_EXPERIMENT = "fraud_jlab-events"

@@ -7,16 +7,12 @@ it follow, so "missing sorts last" never forces a sort of every run.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
 
 from pydantic import TypeAdapter
 
-from fraud_jlab.errors import ValidationError
 from fraud_jlab.tracking.contract import RunsPage, RunSummary
 from fraud_jlab.tracking.filters import (
     ATTRIBUTE_COLUMNS,
@@ -27,36 +23,10 @@ from fraud_jlab.tracking.filters import (
     compile_predicate,
     parse_filter,
     parse_order_by,
-    render_filter,
-    render_order_by,
 )
+from fraud_jlab.tracking.paging import check_max_results, decode_token, encode_token, fingerprint
 
-MAX_RESULTS_LIMIT = 1000
 _NULLABLE = ("end_time", "parent_run_id")
-
-
-def _encode_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "f": fingerprint}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str | None, fingerprint: str) -> int:
-    if token is None or token == "":
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        offset, token_fp = data["o"], data["f"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
-        raise ValidationError(
-            "page_token is not a token returned by this search", field="page_token"
-        ) from None
-    if not isinstance(offset, int) or offset < 0 or token_fp != fingerprint:
-        raise ValidationError(
-            "page_token belongs to a search with a different filter or order_by; "
-            "repeat the same filter and order_by, or start without a page_token",
-            field="page_token",
-        )
-    return offset
 
 
 def _order_sql(
@@ -210,21 +180,11 @@ def search(
     page_token: str | None,
 ) -> RunsPage:
     """One page of runs matching ``filter_string``; see ``TrackerStore.search_runs``."""
-    if (
-        isinstance(max_results, bool)
-        or not isinstance(max_results, int)
-        or not 1 <= max_results <= MAX_RESULTS_LIMIT
-    ):
-        raise ValidationError(
-            f"max_results must be an integer between 1 and {MAX_RESULTS_LIMIT}, got {max_results!r}",
-            field="max_results",
-        )
+    max_results = check_max_results(max_results)
     node = parse_filter(filter_string or "")
     keys = parse_order_by([order_by] if isinstance(order_by, str) else list(order_by or ()))
-    fingerprint = hashlib.sha256(
-        (render_filter(node) + "\n" + render_order_by(keys)).encode()
-    ).hexdigest()[:16]
-    offset = _decode_token(page_token, fingerprint)
+    search_print = fingerprint(node, keys)
+    offset = decode_token(page_token, search_print)
     if node is None:
         total = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
     else:
@@ -235,6 +195,6 @@ def search(
     end = offset + len(seqs)
     return RunsPage(
         runs=hydrate(conn, seqs),
-        next_page_token=_encode_token(end, fingerprint) if end < total else None,
+        next_page_token=encode_token(end, search_print) if end < total else None,
         total=total,
     )
