@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -11,7 +10,6 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.promotion import ProductionIntegrator
@@ -75,15 +73,8 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "FRAUD_JLAB_CONFIG_BUCKET"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            yield Sandbox()
+def sandbox(moto_env_module: None) -> Sandbox:
+    return Sandbox()
 
 
 def _write(

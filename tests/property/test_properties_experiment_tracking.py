@@ -25,7 +25,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 from sklearn.datasets import make_classification
 
 from fraud_jlab.config import FraudJlab
@@ -516,22 +515,10 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name in (
-            "AWS_ENDPOINT_URL",
-            "AWS_PROFILE",
-            "FRAUD_JLAB_CONFIG_BUCKET",
-            "FRAUD_JLAB_SSM_PREFIX",
-        ):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            box = Sandbox(tmp_path_factory.mktemp("events") / "runs.db")
-            yield box
-            box.tracker.close()
+def sandbox(tmp_path_factory: pytest.TempPathFactory, moto_env_module: None) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path_factory.mktemp("events") / "runs.db")
+    yield box
+    box.tracker.close()
 
 
 @settings(max_examples=100, deadline=None)

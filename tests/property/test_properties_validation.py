@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from fraud_jlab import Run
 from fraud_jlab.abtest import ABTestingManager, challenger_endpoint_name
@@ -345,35 +343,25 @@ def check_name(name: str, experiment_id: str, moment: datetime) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Iterator[tuple[str, str, datetime, list[str]]]:
+def deployed(moto_env_module: None) -> tuple[str, str, datetime, list[str]]:
     """ONE real deployment (under moto) with a long id: its name, id, moment, endpoints."""
     experiment_id = "Fraud XGBoost sweep #42 / 01HMBX9ZQK4W8V2T6R3N5P7Y0A"
     moment = datetime(2025, 3, 1, 12, 0, 7, tzinfo=timezone.utc)
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-            mp.delenv(name, raising=False)
-        for key in list(os.environ):
-            if key.startswith("FRAUD_JLAB_"):
-                mp.delenv(key)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            session = boto3.session.Session(region_name=REGION)
-            s3, sagemaker = session.client("s3"), session.client("sagemaker")
-            s3.create_bucket(Bucket="fraud-detection-models")
-            s3.put_object(Bucket="fraud-detection-models", Key="m/model.tar.gz", Body=b"x")
-            manager = ABTestingManager(
-                FraudJlab(region=REGION),
-                sagemaker_client=sagemaker,
-                s3_client=s3,
-                clock=lambda: moment,
-            )
-            name = manager.deploy_challenger_endpoint(
-                experiment_id, "s3://fraud-detection-models/m/model.tar.gz"
-            )
-            endpoints = [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
-            yield name, experiment_id, moment, endpoints
+    session = boto3.session.Session(region_name=REGION)
+    s3, sagemaker = session.client("s3"), session.client("sagemaker")
+    s3.create_bucket(Bucket="fraud-detection-models")
+    s3.put_object(Bucket="fraud-detection-models", Key="m/model.tar.gz", Body=b"x")
+    manager = ABTestingManager(
+        FraudJlab(region=REGION),
+        sagemaker_client=sagemaker,
+        s3_client=s3,
+        clock=lambda: moment,
+    )
+    name = manager.deploy_challenger_endpoint(
+        experiment_id, "s3://fraud-detection-models/m/model.tar.gz"
+    )
+    endpoints = [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
+    return name, experiment_id, moment, endpoints
 
 
 MOMENT = datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc)

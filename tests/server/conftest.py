@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
-from moto import mock_aws
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.httpclient import HTTPResponse
 from traitlets.config import Config
@@ -139,20 +138,13 @@ def fj_api(jp_fetch: Any) -> FjApi:
 
 
 @pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto-backed AWS with the production sandbox; yields the S3 client.
+def production(moto_env: None) -> Any:
+    """moto-backed AWS with the production sandbox; the S3 client.
 
     The server's worker threads use it too: ``mock_aws`` patches every client created inside it.
     """
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        provision_sandbox(
-            FraudJlab(),
-            s3_client=s3,
-            sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
-        )
-        yield s3
+    s3 = boto3.client("s3", region_name="us-east-1")
+    provision_sandbox(
+        FraudJlab(), s3_client=s3, sfn_client=boto3.client("stepfunctions", region_name="us-east-1")
+    )
+    return s3

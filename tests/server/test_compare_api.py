@@ -9,7 +9,6 @@ import jsonschema
 import numpy as np
 import pytest
 import yaml
-from moto import mock_aws
 
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_scores_npz
 from fraud_jlab.evaluation.metrics import classification_metrics
@@ -90,14 +89,10 @@ async def test_default_baseline_is_the_production_run(
 
 
 async def test_without_reachable_aws_the_comparison_still_answers(
-    fj_api: Any, three_runs: list[str], monkeypatch: pytest.MonkeyPatch
+    fj_api: Any, three_runs: list[str], moto_env: None
 ) -> None:
     # Given AWS that answers NoSuchBucket for the config bucket
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        status, body = await fj_api("POST", "compare", body={"run_ids": three_runs[:2]})
+    status, body = await fj_api("POST", "compare", body={"run_ids": three_runs[:2]})
     # Then the runs are compared, with no baseline and a note saying why
     assert status == 200, body
     assert body["baseline_run_id"] is None

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import boto3
 import pytest
-from moto import mock_aws
 
 from fraud_jlab.config import FraudJlab
 
@@ -15,25 +11,16 @@ from .abtest_env import MODELS_BUCKET, PRODUCTION, REGION, AbEnv
 
 
 @pytest.fixture
-def ab_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[AbEnv]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    for key in list(os.environ):
-        if key.startswith("FRAUD_JLAB_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        env = AbEnv(
-            settings=FraudJlab(region=REGION, production_endpoint=PRODUCTION),
-            sagemaker=session.client("sagemaker"),
-            runtime=session.client("sagemaker-runtime"),
-            s3=session.client("s3"),
-        )
-        env.s3.create_bucket(Bucket=MODELS_BUCKET)
-        env.s3.put_object(
-            Bucket=MODELS_BUCKET, Key="exp-20240115-001/model.tar.gz", Body=b"model bytes"
-        )
-        yield env
+def ab_env(moto_env: None) -> AbEnv:
+    session = boto3.session.Session(region_name=REGION)
+    env = AbEnv(
+        settings=FraudJlab(region=REGION, production_endpoint=PRODUCTION),
+        sagemaker=session.client("sagemaker"),
+        runtime=session.client("sagemaker-runtime"),
+        s3=session.client("s3"),
+    )
+    env.s3.create_bucket(Bucket=MODELS_BUCKET)
+    env.s3.put_object(
+        Bucket=MODELS_BUCKET, Key="exp-20240115-001/model.tar.gz", Body=b"model bytes"
+    )
+    return env

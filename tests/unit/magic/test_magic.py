@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +11,6 @@ import boto3
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from moto import mock_aws
 
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.config import FraudJlab, set_settings
@@ -50,25 +48,17 @@ def tracker(tmp_path: Path) -> Iterator[TrackerStore]:
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def s3(moto_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto AWS with the production sandbox; settings from a clean environment."""
-    for name in list(os.environ):
-        if name.startswith("FRAUD_JLAB_"):
-            monkeypatch.delenv(name)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("JUPYTERHUB_USER", USER)
     set_settings(None)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        provision_sandbox(
-            FraudJlab(),
-            s3_client=client,
-            sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
-        )
-        yield client
+    client = boto3.client("s3", region_name="us-east-1")
+    provision_sandbox(
+        FraudJlab(),
+        s3_client=client,
+        sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
+    )
+    yield client
     set_settings(None)
 
 
