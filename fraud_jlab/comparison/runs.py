@@ -7,27 +7,45 @@ Example::
         print(d.run_id, d.metric, d.delta, d.ci_low, d.ci_high, d.significant)
 
 Paired confidence intervals need both runs to have stored ``evaluation/holdout_scores.npz``
-(written by ``ModelEvaluator.evaluate_model(..., run=run)``) with the same ``holdout_hash``;
-otherwise the delta is reported without an interval and ``notes`` says why.
+(written by ``ModelEvaluator.evaluate_model(..., run=run)``) with the same
+``holdout_identity`` (a hash of the holdout's rows, not just its labels); otherwise the delta
+is reported unpaired, without an interval, and ``notes`` says why. Artifacts from before
+``holdout_identity`` existed are never treated as paired.
+
+What "significant" means (per compared run against the baseline, level 5%):
+
+* the primary metric (``primary_metric``, default ``average_precision``; role ``"primary"``)
+  is tested on its own: ``significant`` is ``p_value < 0.05``;
+* the other headline metrics (role ``"secondary"``) are corrected together with Holm's
+  step-down: ``significant`` is ``p_adjusted < 0.05``;
+* every other metric is ``"descriptive"``: ``significant`` is None.
+
+``auc_roc`` is tested with DeLong's paired test (``method="delong"``); the other headline
+metrics with the paired stratified bootstrap (``method="paired_bootstrap"``, two-sided
+p-value from the replicate differences).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 from pydantic import BaseModel, Field
 
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.evaluation.bootstrap import PairedDelta, check_bootstrap_args, paired_bootstrap
+from fraud_jlab.evaluation.delong import delong_paired
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, HoldoutScores, read_holdout_scores
 from fraud_jlab.evaluation.metrics import DEFAULT_TARGET_FPR, HEADLINE_METRICS
 from fraud_jlab.evaluation.plots import downsample, pr_points, roc_points
 from fraud_jlab.tracking.contract import RunDetail, TrackerStore
 
 _CI_SUFFIXES = ("_ci_low", "_ci_high")
+SIGNIFICANCE_LEVEL = 0.05
+DEFAULT_PRIMARY_METRIC = "average_precision"
+UNKNOWN_IDENTITY = "unpaired: holdout identity unknown (older artifact)"
 
 
 class ComparedRun(BaseModel):
@@ -48,7 +66,20 @@ class MetricDelta(BaseModel):
     ci_high: float | None = None
     significant: bool | None = None
     paired: bool = Field(
-        default=False, description="True when both runs stored holdout scores on the same holdout."
+        default=False,
+        description="True when both runs stored holdout scores on the same holdout rows.",
+    )
+    method: Literal["delong", "paired_bootstrap"] | None = Field(
+        default=None, description="How ci_low/ci_high and p_value were computed (paired only)."
+    )
+    role: Literal["primary", "secondary", "descriptive"] = Field(
+        default="descriptive",
+        description="primary: tested alone; secondary: Holm-corrected; descriptive: no test.",
+    )
+    p_value: float | None = Field(default=None, description="Two-sided p-value (paired only).")
+    p_adjusted: float | None = Field(
+        default=None,
+        description="Holm-adjusted p-value for secondary metrics; equals p_value for the primary.",
     )
 
 
@@ -64,6 +95,7 @@ class CompareResult(BaseModel):
     baseline_run_id: str | None = None
     metric_names: list[str]
     deltas: list[MetricDelta]
+    primary_metric: str = DEFAULT_PRIMARY_METRIC
     figures: CompareFigures
     notes: list[str] = Field(default_factory=list)
 
@@ -120,17 +152,26 @@ def compare_runs(
     max_runs: int = 10,
     n_bootstrap: int = 1000,
     random_state: int = 0,
+    primary_metric: str = DEFAULT_PRIMARY_METRIC,
 ) -> CompareResult:
     """Compare 2..``max_runs`` runs (duplicates removed) against a baseline.
 
     The baseline is ``baseline_run_id``, else ``production_run_id`` (the run in production),
-    else none (no deltas). A baseline not among ``run_ids`` is added to the table. Raises
-    ValidationError for a bad id list and NotFoundError for an unknown run id.
+    else none (no deltas). A baseline not among ``run_ids`` is added to the table.
+    ``primary_metric`` (one of ``HEADLINE_METRICS``) is the metric whose test alone decides
+    whether a run is significantly different; the other headline metrics are Holm-corrected.
+    Raises ValidationError for a bad id list or primary metric and NotFoundError for an
+    unknown run id.
     """
     from fraud_jlab.tracking.registry import get_tracker
 
     ids = _validate_ids(run_ids, max_runs)
     check_bootstrap_args(n_bootstrap, 0.95)
+    if primary_metric not in HEADLINE_METRICS:
+        raise ValidationError(
+            f"primary_metric must be one of {list(HEADLINE_METRICS)}, got {primary_metric!r}",
+            field="primary_metric",
+        )
     store = tracker or get_tracker()
     notes: list[str] = []
     details = {rid: store.get_run(rid) for rid in ids}
@@ -160,8 +201,15 @@ def compare_runs(
     holdouts = {rid: _holdout(store, d, notes) for rid, d in details.items()}
     metric_names = _metric_names(details.values())
     deltas = (
-        _deltas(details, holdouts, baseline, n_bootstrap, random_state, notes) if baseline else []
+        _deltas(details, holdouts, baseline, n_bootstrap, random_state, notes, primary_metric)
+        if baseline
+        else []
     )
+    if baseline:
+        notes.append(
+            f"primary metric: {primary_metric} (its test alone decides significance at 5%); "
+            "other headline metrics are Holm-corrected, the rest are descriptive"
+        )
     figures = CompareFigures(
         metric_bars=_figure_json(_metric_bars(list(details.values()), metric_names)),
         roc=_overlay(details, holdouts, "roc"),
@@ -182,6 +230,7 @@ def compare_runs(
         baseline_run_id=baseline,
         metric_names=metric_names,
         deltas=deltas,
+        primary_metric=primary_metric,
         figures=figures,
         notes=notes,
     )
@@ -193,6 +242,42 @@ def _metric_names(runs: Any) -> list[str]:
     return head + sorted(names - set(head))
 
 
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (same order as given), capped at 1."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    k = len(p_values)
+    adjusted = [1.0] * k
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (k - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def _pairing(
+    rid: str,
+    baseline: str,
+    scores: HoldoutScores | None,
+    base_scores: HoldoutScores | None,
+    notes: list[str],
+) -> bool:
+    if scores is None or base_scores is None:
+        missing = rid if scores is None else baseline
+        notes.append(f"run {missing} has no stored holdout scores; deltas against it have no CI")
+        return False
+    if scores.holdout_identity is None or base_scores.holdout_identity is None:
+        old = rid if scores.holdout_identity is None else baseline
+        notes.append(f"run {rid} vs the baseline: {UNKNOWN_IDENTITY} for run {old}; no CIs")
+        return False
+    if scores.holdout_identity != base_scores.holdout_identity:
+        notes.append(
+            f"run {rid} and the baseline were evaluated on different holdouts "
+            "(unpaired); no paired CIs"
+        )
+        return False
+    return True
+
+
 def _deltas(
     details: dict[str, RunDetail],
     holdouts: dict[str, HoldoutScores | None],
@@ -200,6 +285,7 @@ def _deltas(
     n_bootstrap: int,
     random_state: int,
     notes: list[str],
+    primary_metric: str = DEFAULT_PRIMARY_METRIC,
 ) -> list[MetricDelta]:
     base = details[baseline]
     base_scores = holdouts[baseline]
@@ -208,47 +294,68 @@ def _deltas(
         if rid == baseline:
             continue
         paired: dict[str, PairedDelta] = {}
+        methods: dict[str, Literal["delong", "paired_bootstrap"]] = {}
         scores = holdouts[rid]
-        if scores is not None and base_scores is not None:
-            if scores.holdout_hash == base_scores.holdout_hash:
-                paired = paired_bootstrap(
-                    scores.y_true,
-                    scores.y_score,
-                    base_scores.y_score,
-                    threshold=_float_tag(run, "evaluation.threshold", 0.5),
-                    threshold_b=_float_tag(base, "evaluation.threshold", 0.5),
-                    target_fpr=_float_tag(run, "evaluation.target_fpr", DEFAULT_TARGET_FPR),
-                    n_bootstrap=n_bootstrap,
-                    random_state=random_state,
-                )
-            else:
-                notes.append(
-                    f"run {rid} and the baseline were evaluated on different holdouts; no paired CIs"
-                )
-        elif scores is None or base_scores is None:
-            missing = rid if scores is None else baseline
-            notes.append(
-                f"run {missing} has no stored holdout scores; deltas against it have no CI"
+        if _pairing(rid, baseline, scores, base_scores, notes):
+            assert scores is not None and base_scores is not None
+            paired = paired_bootstrap(
+                scores.y_true,
+                scores.y_score,
+                base_scores.y_score,
+                threshold=_float_tag(run, "evaluation.threshold", 0.5),
+                threshold_b=_float_tag(base, "evaluation.threshold", 0.5),
+                target_fpr=_float_tag(run, "evaluation.target_fpr", DEFAULT_TARGET_FPR),
+                n_bootstrap=n_bootstrap,
+                random_state=random_state,
             )
+            methods = {m: "paired_bootstrap" for m in paired}
+            if "auc_roc" in paired:
+                auc_delta, _se, _z, p_auc, low, high = delong_paired(
+                    scores.y_true, scores.y_score, base_scores.y_score
+                )
+                paired["auc_roc"] = PairedDelta(
+                    delta=auc_delta,
+                    low=low,
+                    high=high,
+                    level=0.95,
+                    n_bootstrap=0,
+                    significant=bool(low > 0 or high < 0),
+                    p_value=p_auc,
+                )
+                methods["auc_roc"] = "delong"
+        run_deltas: list[MetricDelta] = []
         for metric, value in run.metrics.items():
             if metric.endswith(_CI_SUFFIXES) or metric not in base.metrics:
                 continue
+            role: Literal["primary", "secondary", "descriptive"] = (
+                "primary"
+                if metric == primary_metric
+                else ("secondary" if metric in HEADLINE_METRICS else "descriptive")
+            )
             delta = MetricDelta(
                 run_id=rid,
                 metric=metric,
                 value=value,
                 baseline_value=base.metrics[metric],
                 delta=value - base.metrics[metric],
+                role=role,
             )
             if metric in paired:
                 p = paired[metric]
-                delta.ci_low, delta.ci_high, delta.significant, delta.paired = (
-                    p.low,
-                    p.high,
-                    p.significant,
-                    True,
-                )
-            out.append(delta)
+                delta.ci_low, delta.ci_high, delta.paired = p.low, p.high, True
+                delta.method = methods[metric]
+                delta.p_value = p.p_value
+                if role == "primary":
+                    delta.p_adjusted = p.p_value
+                    delta.significant = p.p_value < SIGNIFICANCE_LEVEL
+            run_deltas.append(delta)
+        secondary = [d for d in run_deltas if d.role == "secondary" and d.p_value is not None]
+        for d, adj in zip(
+            secondary, holm_adjust([d.p_value or 0.0 for d in secondary]), strict=True
+        ):
+            d.p_adjusted = adj
+            d.significant = adj < SIGNIFICANCE_LEVEL
+        out.extend(run_deltas)
     return out
 
 

@@ -15,6 +15,7 @@ from fraud_jlab.evaluation.holdout import (
     HOLDOUT_ARTIFACT,
     HoldoutScores,
     holdout_hash,
+    holdout_identity,
     holdout_scores_npz,
     read_holdout_scores,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "confusion_counts",
     "cost_optimal_threshold",
     "holdout_hash",
+    "holdout_identity",
     "holdout_scores_npz",
     "paired_bootstrap",
     "read_holdout_scores",

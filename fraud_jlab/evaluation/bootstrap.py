@@ -61,6 +61,9 @@ class PairedDelta:
     level: float
     n_bootstrap: int
     significant: bool  # the interval excludes 0
+    #: Two-sided bootstrap p-value ``min(1, 2 * min(#(d<=0)+1, #(d>=0)+1) / (B+1))`` over the
+    #: paired replicate differences ``d``.
+    p_value: float = 1.0
 
     def to_dict(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -190,5 +193,15 @@ def paired_bootstrap(
             level=float(ci_level),
             n_bootstrap=int(n_bootstrap),
             significant=bool(low > 0 or high < 0),
+            p_value=bootstrap_p_value(diff),
         )
     return result
+
+
+def bootstrap_p_value(diff: Any) -> float:
+    """Two-sided p-value for "no difference" from paired bootstrap differences (+1 corrected)."""
+    d = np.asarray(diff, dtype=np.float64)
+    b = d.size
+    below = (int(np.count_nonzero(d <= 0)) + 1) / (b + 1)
+    above = (int(np.count_nonzero(d >= 0)) + 1) / (b + 1)
+    return float(min(1.0, 2.0 * min(below, above)))

@@ -24,7 +24,12 @@ import plotly.io as pio
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import plots
 from fraud_jlab.evaluation.bootstrap import bootstrap_ci, check_bootstrap_args, paired_bootstrap
-from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_hash, holdout_scores_npz
+from fraud_jlab.evaluation.holdout import (
+    HOLDOUT_ARTIFACT,
+    holdout_hash,
+    holdout_identity,
+    holdout_scores_npz,
+)
 from fraud_jlab.evaluation.metrics import (
     HEADLINE_METRICS,
     as_labels,
@@ -224,13 +229,16 @@ class ModelEvaluator:
         run: Run | None = None,
         threshold: float = 0.5,
         baseline_scores: Any = None,
+        row_ids: Any = None,
     ) -> dict[str, Any]:
         """Score ``model`` on the holdout and compute everything the seed's evaluation returns.
 
         Predictions are ``predict_proba(X_test)[:, 1] >= threshold``. Returns ``metrics``,
         ``confusion_matrix`` ([[tn, fp], [fn, tp]]), ``comparison`` (None without a baseline),
         ``meets_production_threshold``, ``confidence_intervals``, ``figures`` and ``cost``. With
-        ``run``: logs metrics and CI bounds, figure and holdout-score artifacts and tags.
+        ``run``: logs metrics and CI bounds, figure and holdout-score artifacts and tags; the
+        holdout artifact carries ``holdout_identity(X_test, y_test, row_ids)`` so comparisons
+        pair two runs only when they scored the same rows.
         Raises ValidationError for a model without ``predict_proba`` or degenerate data.
         """
         thr = check_threshold(threshold)
@@ -296,7 +304,8 @@ class ModelEvaluator:
         meets = self.meets_production_threshold(metrics)
         self.check_accuracy(metrics, run)
         if run is not None:
-            self._log(run, y, score, metrics, cis, figures, thr, meets)
+            identity = holdout_identity(X_test, y, row_ids)
+            self._log(run, y, score, metrics, cis, figures, thr, meets, identity)
         return {
             "metrics": metrics,
             "confusion_matrix": cm.tolist(),
@@ -317,6 +326,7 @@ class ModelEvaluator:
         figures: Mapping[str, go.Figure],
         threshold: float,
         meets: bool,
+        identity: str,
     ) -> None:
         logged = {name: metrics[name] for name in HEADLINE_METRICS}
         for name, ci in cis.items():
@@ -326,6 +336,7 @@ class ModelEvaluator:
         run.set_tags(
             {
                 "evaluation.holdout_hash": holdout_hash(y),
+                "evaluation.holdout_identity": identity,
                 "evaluation.threshold": repr(threshold),
                 "evaluation.target_fpr": repr(self.target_fpr),
                 "evaluation.n_rows": str(int(y.size)),
@@ -333,7 +344,7 @@ class ModelEvaluator:
                 "evaluation.meets_production_threshold": str(meets).lower(),
             }
         )
-        run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(y, score))
+        run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(y, score, identity=identity))
         html_parts = []
         for i, (name, fig) in enumerate(figures.items()):
             # Serialise each figure once; re-validating it for HTML costs more than the metrics.

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_scores_npz
+from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_identity, holdout_scores_npz
 from fraud_jlab.evaluation.metrics import classification_metrics
 from fraud_jlab.server.openapi import response_schema
 from fraud_jlab.tracking import Run
@@ -18,6 +18,7 @@ from fraud_jlab.tracking.contract import TrackerStore
 
 RNG = np.random.default_rng(7)
 Y_TRUE = (RNG.random(4000) < 0.05).astype(int)
+IDENTITY = holdout_identity(np.arange(Y_TRUE.size).reshape(-1, 1), Y_TRUE)
 
 
 def _scored_run(tracker: TrackerStore, name: str, signal: float, max_depth: int) -> str:
@@ -26,7 +27,7 @@ def _scored_run(tracker: TrackerStore, name: str, signal: float, max_depth: int)
     with Run("fraud-detection-optimization", name, tracker=tracker) as run:
         run.log_parameters({"max_depth": max_depth, "eta": 0.1})
         run.log_metrics(classification_metrics(Y_TRUE, scores))
-        run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(Y_TRUE, scores))
+        run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(Y_TRUE, scores, identity=IDENTITY))
     return run.run_id
 
 

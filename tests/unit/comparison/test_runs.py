@@ -168,3 +168,102 @@ def test_unknown_run_id_is_not_found(
         compare_runs(
             [three_runs["good"], three_runs["bad"]], baseline_run_id="01UNKNOWNRUN", tracker=tracker
         )
+
+
+def test_same_labels_different_rows_are_unpaired(tracker: SqliteTrackerStore) -> None:
+    """Two holdouts of different transactions with identical labels must not be paired."""
+    import pandas as pd
+
+    from fraud_jlab.evaluation.holdout import holdout_hash, holdout_identity
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.1).astype(int)
+    y[:2] = [0, 1]
+    rows_a = pd.DataFrame({"row": np.arange(400)}, index=np.arange(400))
+    rows_b = pd.DataFrame({"row": np.arange(400)}, index=np.arange(1000, 1400))
+    assert holdout_hash(y) == holdout_hash(y.copy())
+    assert holdout_identity(rows_a, y) != holdout_identity(rows_b, y)
+    assert holdout_identity(rows_a, y) == holdout_identity(rows_a.copy(), y)
+    score = rng.random(400)
+    ids = []
+    for name, rows in (("a", rows_a), ("b", rows_b)):
+        with Run("compare-test", name, tracker=tracker) as run:
+            ModelEvaluator(n_bootstrap=20, warn_accuracy=0.0).evaluate_model(
+                FixedScoreModel(score), rows, y, run=run
+            )
+        ids.append(run.run_id)
+    result = compare_runs(ids, baseline_run_id=ids[1], tracker=tracker, n_bootstrap=50)
+    assert result.deltas
+    for d in result.deltas:
+        assert d.paired is False and d.ci_low is None and d.significant is None
+        assert d.p_value is None and d.method is None
+    assert any("different holdouts" in n and "unpaired" in n for n in result.notes)
+
+
+def test_older_label_only_artifacts_are_not_paired(tracker: SqliteTrackerStore) -> None:
+    from fraud_jlab.evaluation.holdout import (
+        HOLDOUT_ARTIFACT,
+        holdout_scores_npz,
+        read_holdout_scores,
+    )
+
+    rng = np.random.default_rng(4)
+    y = (rng.random(300) < 0.1).astype(int)
+    y[:2] = [0, 1]
+    ids = []
+    for name in ("old-a", "old-b"):
+        score = rng.random(300)
+        with Run("compare-test", name, tracker=tracker) as run:
+            run.log_metrics({"average_precision": float(score.mean())})
+            run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(y, score))
+        ids.append(run.run_id)
+    stored = read_holdout_scores(tracker.read_artifact(ids[0], HOLDOUT_ARTIFACT))
+    assert stored.holdout_identity is None
+    result = compare_runs(ids, baseline_run_id=ids[1], tracker=tracker, n_bootstrap=50)
+    (ap,) = result.deltas
+    assert ap.paired is False and ap.ci_low is None and ap.significant is None
+    assert ap.role == "primary"
+    assert any("unpaired: holdout identity unknown (older artifact)" in n for n in result.notes)
+
+
+def test_roles_methods_and_holm(tracker: SqliteTrackerStore, three_runs: dict[str, str]) -> None:
+    from fraud_jlab.comparison.runs import holm_adjust
+    from fraud_jlab.evaluation.metrics import HEADLINE_METRICS
+
+    assert holm_adjust([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm_adjust([0.5, 0.001]) == pytest.approx([0.5, 0.002])
+    with pytest.raises(ValidationError):
+        compare_runs(
+            [three_runs["good"], three_runs["bad"]], tracker=tracker, primary_metric="nope"
+        )
+    result = compare_runs(
+        [three_runs["good"], three_runs["bad"]],
+        baseline_run_id=three_runs["good"],
+        tracker=tracker,
+        n_bootstrap=200,
+    )
+    assert result.primary_metric == "average_precision"
+    assert any("primary metric: average_precision" in n for n in result.notes)
+    by_metric = {d.metric: d for d in result.deltas}
+    ap, auc = by_metric["average_precision"], by_metric["auc_roc"]
+    assert ap.role == "primary" and ap.method == "paired_bootstrap"
+    assert ap.p_adjusted == ap.p_value and ap.significant is (ap.p_value < 0.05)  # type: ignore[operator]
+    assert auc.role == "secondary" and auc.method == "delong"
+    secondary = [d for d in result.deltas if d.role == "secondary"]
+    assert {d.metric for d in secondary} == set(HEADLINE_METRICS) - {"average_precision"}
+    for d in secondary:
+        assert d.p_value is not None and d.p_adjusted is not None
+        assert d.p_adjusted >= d.p_value
+        assert d.significant is (d.p_adjusted < 0.05)
+    for d in result.deltas:
+        if d.metric not in HEADLINE_METRICS:
+            assert d.role == "descriptive" and d.significant is None
+    primary_auc = compare_runs(
+        [three_runs["good"], three_runs["bad"]],
+        baseline_run_id=three_runs["good"],
+        tracker=tracker,
+        n_bootstrap=50,
+        primary_metric="auc_roc",
+    )
+    auc2 = next(d for d in primary_auc.deltas if d.metric == "auc_roc")
+    assert auc2.role == "primary" and auc2.significant is True
