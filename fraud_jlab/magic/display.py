@@ -67,7 +67,13 @@ def runs_frame(page: RunsPage) -> pd.DataFrame:
 
 
 def compare_text(result: CompareResult) -> str:
-    """The baseline, the per-metric deltas (with CIs when paired) and the notes."""
+    """The baseline, the per-metric deltas (with CIs when paired) and the notes.
+
+    ``role`` is primary (tested alone), secondary (Holm-corrected; ``significant`` uses the
+    adjusted p-value shown as ``p (Holm)``) or descriptive (not tested). ``paired`` says
+    whether the two runs were scored on the same holdout rows, ``method`` how the CI and p were
+    computed (DeLong for ROC AUC, paired bootstrap otherwise).
+    """
     names = {r.run_id: r.run_name for r in result.runs}
     lines = [
         f"Compared {len(result.runs)} runs on {len(result.metric_names)} metrics; "
@@ -77,6 +83,11 @@ def compare_text(result: CompareResult) -> str:
             else "no baseline (pass --baseline RUN_ID)"
         )
     ]
+    if result.baseline_run_id:
+        lines.append(
+            f"Primary metric: {result.primary_metric} (decides significance at 5%); other "
+            "headline metrics Holm-corrected; the rest descriptive"
+        )
     if result.deltas:
         table = pd.DataFrame(
             [
@@ -92,6 +103,11 @@ def compare_text(result: CompareResult) -> str:
                         if d.ci_low is not None and d.ci_high is not None
                         else "-"
                     ),
+                    "role": d.role,
+                    "paired": "yes" if d.paired else "no",
+                    "method": d.method or "-",
+                    "p": _p(d.p_value),
+                    "p (Holm)": _p(d.p_adjusted) if d.role == "secondary" else "-",
                     "significant": "-"
                     if d.significant is None
                     else ("yes" if d.significant else "no"),
@@ -102,6 +118,10 @@ def compare_text(result: CompareResult) -> str:
         lines.append(table.to_string(index=False))
     lines += [f"Note: {n}" for n in result.notes]
     return "\n".join(lines)
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def plan_text(plan: PromotionPlan, *, trigger_pipeline: bool = False) -> str:

@@ -513,3 +513,57 @@ def test_help_is_printed(
     assert shell.run_line_magic("fraud", line) is None
     out = capsys.readouterr().out
     assert out.startswith("usage: %fraud") and expected in out
+
+
+def test_compare_text_shows_role_and_adjusted_significance() -> None:
+    from fraud_jlab.comparison.runs import CompareFigures, ComparedRun, MetricDelta
+    from fraud_jlab.magic.display import compare_text
+
+    runs = [
+        ComparedRun(run_id=r, run_name=r, experiment_name="e", metrics={}, params={})
+        for r in ("a", "b")
+    ]
+    deltas = [
+        MetricDelta(
+            run_id="b",
+            metric="average_precision",
+            value=0.8,
+            baseline_value=0.7,
+            delta=0.1,
+            ci_low=0.02,
+            ci_high=0.18,
+            significant=True,
+            paired=True,
+            method="paired_bootstrap",
+            role="primary",
+            p_value=0.01,
+            p_adjusted=0.01,
+        ),
+        MetricDelta(
+            run_id="b",
+            metric="auc_roc",
+            value=0.9,
+            baseline_value=0.88,
+            delta=0.02,
+            ci_low=0.001,
+            ci_high=0.04,
+            significant=False,
+            paired=True,
+            method="delong",
+            role="secondary",
+            p_value=0.03,
+            p_adjusted=0.18,
+        ),
+    ]
+    text = compare_text(
+        CompareResult(
+            runs=runs,
+            baseline_run_id="a",
+            metric_names=["average_precision", "auc_roc"],
+            deltas=deltas,
+            figures=CompareFigures(metric_bars={}),
+        )
+    )
+    assert "Primary metric: average_precision" in text
+    assert "role" in text and "primary" in text and "secondary" in text
+    assert "p (Holm)" in text and "0.18" in text and "delong" in text
