@@ -39,7 +39,10 @@ from fraud_jlab.evaluation.bootstrap import PairedDelta, check_bootstrap_args, p
 from fraud_jlab.evaluation.delong import delong_paired
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, HoldoutScores, read_holdout_scores
 from fraud_jlab.evaluation.metrics import DEFAULT_TARGET_FPR, HEADLINE_METRICS
-from fraud_jlab.evaluation.plots import downsample, pr_points, roc_points
+from fraud_jlab.evaluation.plots import (
+    curve_points,
+    downsample_low_fpr,
+)
 from fraud_jlab.tracking.contract import RunDetail, TrackerStore
 
 _CI_SUFFIXES = ("_ci_low", "_ci_high")
@@ -396,28 +399,33 @@ def _overlay(
     for rid, scores in holdouts.items():
         if scores is None:
             continue
+        fpr, tpr, precision, _thr = curve_points(scores.y_true, scores.y_score)
         if kind == "roc":
-            x, y = downsample(*roc_points(scores.y_true, scores.y_score))
+            x, y = downsample_low_fpr(fpr, fpr, tpr)
         else:
-            x, y = downsample(*pr_points(scores.y_true, scores.y_score))
-        fig.add_trace(
-            go.Scatter(x=x.tolist(), y=y.tolist(), mode="lines", name=details[rid].run_name)
-        )
+            x, y = downsample_low_fpr(fpr, tpr, precision)
+        name = details[rid].run_name
+        fig.add_trace(go.Scatter(x=x.tolist(), y=y.tolist(), mode="lines", name=name))
         any_curve = True
     if not any_curve:
         return None
     if kind == "roc":
+        diag = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
         fig.add_trace(
             go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
+                x=diag,
+                y=diag,
                 mode="lines",
                 name="chance",
                 line={"dash": "dash", "color": "gray"},
             )
         )
+        # Log FPR axis: the operating region (FPR 0.01%..1%) is kept at full resolution.
         fig.update_layout(
-            title="ROC curves", xaxis_title="False positive rate", yaxis_title="True positive rate"
+            title="ROC curves",
+            xaxis_title="False positive rate (log scale)",
+            yaxis_title="True positive rate",
+            xaxis_type="log",
         )
     else:
         fig.update_layout(

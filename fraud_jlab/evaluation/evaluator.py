@@ -296,8 +296,10 @@ class ModelEvaluator:
             )
         figures = {
             "confusion_matrix": plots.confusion_matrix_figure(cm),
-            "roc": plots.roc_figure(y, score, auc=metrics["auc_roc"]),
-            "pr": plots.pr_figure(y, score, average_precision=metrics["average_precision"]),
+            "roc": plots.roc_figure(y, score, auc=metrics["auc_roc"], threshold=thr),
+            "pr": plots.pr_figure(
+                y, score, average_precision=metrics["average_precision"], threshold=thr
+            ),
             "calibration": plots.calibration_figure(y, score),
             "cost": plots.cost_figure(cost),
         }

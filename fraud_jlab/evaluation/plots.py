@@ -1,14 +1,21 @@
 """Evaluation figures as plotly objects (confusion matrix, ROC, PR, calibration, cost curve).
 
-Curves are downsampled to at most ``MAX_POINTS`` points so a figure stays a few kB when it is
-stored as a run artifact or sent to the browser.
+Curves are downsampled so a figure stays a few kB when it is stored as a run artifact or sent
+to the browser, but never in the operating region fraud teams use: every distinct threshold
+with FPR <= ``FULL_RESOLUTION_FPR`` (1%) is kept, and only the rest of the curve is thinned
+to the remaining ``MAX_POINTS`` budget (:func:`downsample_low_fpr`).
+
+The ROC figure uses a log-scaled FPR axis by default (``fpr_axis="log"``; ``"linear"`` for
+the classic view) so FPRs of 0.01%..1% take up real space; the FPR = 0 start point is in the
+data but not drawn on a log axis. ROC and PR figures mark the chosen decision threshold with
+a marker trace named ``"threshold <t>"``.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,6 +31,8 @@ from fraud_jlab.evaluation.metrics import (
 from fraud_jlab.evaluation.weighted import FloatArray
 
 MAX_POINTS = 500
+#: Curve points at or below this FPR are never dropped by downsampling.
+FULL_RESOLUTION_FPR = 0.01
 
 
 def downsample(*arrays: NDArray[Any], max_points: int = MAX_POINTS) -> tuple[NDArray[Any], ...]:
@@ -33,6 +42,69 @@ def downsample(*arrays: NDArray[Any], max_points: int = MAX_POINTS) -> tuple[NDA
         return arrays
     idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
     return tuple(a[idx] for a in arrays)
+
+
+def downsample_low_fpr(
+    fpr: NDArray[Any],
+    *arrays: NDArray[Any],
+    max_points: int = MAX_POINTS,
+    keep_fpr: float = FULL_RESOLUTION_FPR,
+) -> tuple[NDArray[Any], ...]:
+    """Every point with ``fpr <= keep_fpr``; the others evenly thinned to the remaining budget.
+
+    ``fpr`` gives the FPR of each point (for a PR curve: the FPR at the same thresholds, see
+    :func:`curve_points`); it is returned first when it is to be plotted, so pass it as the
+    first of ``arrays`` too when needed. The first and last points are always kept.
+    """
+    n = fpr.size
+    if n <= max_points:
+        return arrays
+    keep = fpr <= keep_fpr
+    rest = np.flatnonzero(~keep)
+    budget = max(max_points - int(keep.sum()), 2)
+    if rest.size > budget:
+        rest = rest[np.unique(np.linspace(0, rest.size - 1, budget).round().astype(np.int64))]
+    idx = np.unique(np.r_[np.flatnonzero(keep), rest, 0, n - 1])
+    return tuple(a[idx] for a in arrays)
+
+
+def curve_points(
+    y_true: Any, y_score: Any
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(fpr, tpr = recall, precision, threshold) at every distinct threshold, highest first.
+
+    Index 0 is the "nothing flagged" start (FPR 0, recall 0, precision 1, threshold +inf).
+    """
+    y, score = _validated(y_true, y_score)
+    tps, fps, thresholds = _cumulative_counts(y, score, with_thresholds=True)
+    fpr = np.r_[0.0, fps / fps[-1]]
+    tpr = np.r_[0.0, tps / tps[-1]]
+    precision = np.r_[1.0, tps / (tps + fps)]
+    return fpr, tpr, precision, np.r_[np.inf, thresholds]
+
+
+def operating_point(y_true: Any, y_score: Any, threshold: float) -> tuple[float, float, float]:
+    """(fpr, recall, precision) of flagging ``score >= threshold``; precision 1 if none flagged."""
+    y, score = _validated(y_true, y_score)
+    flagged = score >= threshold
+    tp = float(np.count_nonzero(flagged & (y == 1)))
+    fp = float(np.count_nonzero(flagged & (y == 0)))
+    n_pos = float(np.count_nonzero(y == 1))
+    n_neg = float(y.size) - n_pos
+    precision = tp / (tp + fp) if tp + fp > 0 else 1.0
+    return fp / n_neg, tp / n_pos, precision
+
+
+def threshold_marker(x: float, y: float, threshold: float, prefix: str = "") -> go.Scatter:
+    """A marker trace named ``"threshold <t>"`` (optionally prefixed by a run name)."""
+    return go.Scatter(
+        x=[x],
+        y=[y],
+        mode="markers",
+        name=f"{prefix}threshold {threshold:.4g}",
+        marker={"size": 11, "symbol": "x"},
+        hovertemplate=f"threshold {threshold:.4g}<br>x %{{x:.4g}}<br>y %{{y:.4f}}",
+    )
 
 
 def roc_points(y_true: Any, y_score: Any) -> tuple[FloatArray, FloatArray]:
@@ -60,14 +132,18 @@ def _validated(y_true: Any, y_score: Any) -> tuple[NDArray[np.int8], FloatArray]
     return y, score
 
 
-def _cumulative_counts(y: NDArray[np.int8], score: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _cumulative_counts(
+    y: NDArray[np.int8], score: FloatArray, *, with_thresholds: bool = False
+) -> Any:
     order = np.argsort(-score, kind="stable")
     s = score[order]
     yd = y[order].astype(np.float64)
     last = np.r_[np.flatnonzero(s[1:] != s[:-1]), s.size - 1]
     tps = np.cumsum(yd)[last]
-    fps = (last + 1) - tps
-    return tps, fps.astype(np.float64)
+    fps = ((last + 1) - tps).astype(np.float64)
+    if with_thresholds:
+        return tps, fps, s[last].astype(np.float64)
+    return tps, fps
 
 
 def confusion_matrix_figure(cm: NDArray[np.int64] | list[list[int]]) -> go.Figure:
@@ -96,32 +172,65 @@ def confusion_matrix_figure(cm: NDArray[np.int64] | list[list[int]]) -> go.Figur
 
 
 def roc_figure(
-    y_true: Any, y_score: Any, *, auc: float | None = None, name: str = "model"
+    y_true: Any,
+    y_score: Any,
+    *,
+    auc: float | None = None,
+    name: str = "model",
+    threshold: float | None = None,
+    fpr_axis: Literal["log", "linear"] = "log",
 ) -> go.Figure:
-    """ROC curve with the chance diagonal; a log-scaled FPR axis shows the low-FPR region fraud teams use."""
-    fpr, tpr = downsample(*roc_points(y_true, y_score))
+    """ROC curve with the chance diagonal and (given ``threshold``) the operating point.
+
+    Full resolution at FPR <= 1%; ``fpr_axis="log"`` (default) so that region is visible.
+    """
+    if fpr_axis not in ("log", "linear"):
+        raise ValidationError(
+            f"fpr_axis must be 'log' or 'linear', got {fpr_axis!r}", field="fpr_axis"
+        )
+    fpr_all, tpr_all, _prec, _thr = curve_points(y_true, y_score)
+    fpr, tpr = downsample_low_fpr(fpr_all, fpr_all, tpr_all)
     label = f"{name} (AUC {auc:.4f})" if auc is not None else name
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=fpr.tolist(), y=tpr.tolist(), mode="lines", name=label))
+    diag = np.r_[0.0, np.geomspace(max(float(fpr_all[1]), 1e-6), 1.0, 20)]
     fig.add_trace(
         go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "gray"}
+            x=diag.tolist(),
+            y=diag.tolist(),
+            mode="lines",
+            name="chance",
+            line={"dash": "dash", "color": "gray"},
         )
     )
+    if threshold is not None:
+        x, r, _p = operating_point(y_true, y_score, threshold)
+        fig.add_trace(threshold_marker(x, r, threshold))
     fig.update_layout(
         title="ROC curve",
-        xaxis_title="False positive rate",
+        xaxis_title="False positive rate" + (" (log scale)" if fpr_axis == "log" else ""),
         yaxis_title="True positive rate (recall)",
+        xaxis_type=fpr_axis,
     )
     return fig
 
 
 def pr_figure(
-    y_true: Any, y_score: Any, *, average_precision: float | None = None, name: str = "model"
+    y_true: Any,
+    y_score: Any,
+    *,
+    average_precision: float | None = None,
+    name: str = "model",
+    threshold: float | None = None,
 ) -> go.Figure:
-    """Precision-recall curve with the prevalence baseline (a random model's precision)."""
+    """Precision-recall curve with the prevalence baseline (a random model's precision).
+
+    Points at FPR <= 1% (the high-precision start of the curve) are all kept; given
+    ``threshold``, its (recall, precision) is marked.
+    """
     y = as_labels(y_true)
-    recall, precision = downsample(*pr_points(y, y_score))
+    fpr_all, recall_all, precision_all, _thr = curve_points(y, y_score)
+    recall, precision = downsample_low_fpr(fpr_all, recall_all, precision_all)
     prevalence = float(y.mean())
     label = f"{name} (AP {average_precision:.4f})" if average_precision is not None else name
     fig = go.Figure()
@@ -139,6 +248,9 @@ def pr_figure(
             line={"dash": "dash", "color": "gray"},
         )
     )
+    if threshold is not None:
+        _x, r, p = operating_point(y, y_score, threshold)
+        fig.add_trace(threshold_marker(r, p, threshold))
     fig.update_layout(title="Precision-recall curve", xaxis_title="Recall", yaxis_title="Precision")
     return fig
 

@@ -267,3 +267,17 @@ def test_roles_methods_and_holm(tracker: SqliteTrackerStore, three_runs: dict[st
     )
     auc2 = next(d for d in primary_auc.deltas if d.metric == "auc_roc")
     assert auc2.role == "primary" and auc2.significant is True
+
+
+def test_overlay_keeps_every_low_fpr_point(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str], holdout: tuple[np.ndarray, np.ndarray]
+) -> None:
+    from fraud_jlab.evaluation.plots import curve_points
+
+    y, good = holdout
+    fpr = curve_points(y, good.astype(np.float32))[0]
+    result = compare_runs([three_runs["good"], three_runs["bad"]], tracker=tracker, n_bootstrap=20)
+    roc = result.figures.roc
+    assert roc is not None and roc["layout"]["xaxis"]["type"] == "log"
+    good_x = np.asarray(next(t for t in roc["data"] if t["name"] == "good")["x"])
+    assert np.count_nonzero(good_x <= 0.01) == np.count_nonzero(fpr <= 0.01)

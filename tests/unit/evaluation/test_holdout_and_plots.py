@@ -95,3 +95,32 @@ def test_save_figure_png_names_the_missing_package(tmp_path: Path) -> None:
     assert not (tmp_path / "f.png").exists()
     with pytest.raises(ValidationError):
         save_figure(go.Figure(), tmp_path / "f.txt")
+
+
+def test_low_fpr_region_keeps_every_threshold_and_marks_the_threshold() -> None:
+    from fraud_jlab.evaluation.plots import curve_points
+
+    rng = np.random.default_rng(1)
+    n = 200_000
+    y = (rng.random(n) < 0.01).astype(np.int8)
+    score = 1 / (1 + np.exp(-(rng.normal(size=n) + 3.0 * y - 4.0)))
+    fpr, _tpr, _precision, _thr = curve_points(y, score)
+    distinct_low = int(np.count_nonzero(fpr <= 0.001))
+    assert distinct_low > 100  # the old 500-point downsampling kept only a handful here
+    roc = roc_figure(y, score, threshold=0.5)
+    curve = np.asarray(roc.data[0].x)
+    assert int(np.count_nonzero(curve <= 0.001)) == distinct_low
+    assert int(np.count_nonzero(curve <= 0.01)) == int(np.count_nonzero(fpr <= 0.01))
+    assert roc.layout.xaxis.type == "log"
+    assert len(curve) < 0.2 * fpr.size  # still thinned above FPR 1%
+    marker = [t for t in roc.data if t.name == "threshold 0.5"]
+    assert len(marker) == 1 and marker[0].mode == "markers"
+    flagged = score >= 0.5
+    assert marker[0].x[0] == pytest.approx(np.mean(flagged[y == 0]))
+    assert marker[0].y[0] == pytest.approx(np.mean(flagged[y == 1]))
+    pr = pr_figure(y, score, threshold=0.5)
+    assert sum(len(t.x) for t in pr.data[:1]) >= distinct_low
+    assert [t.name for t in pr.data if t.name.startswith("threshold")] == ["threshold 0.5"]
+    assert roc_figure(y, score, fpr_axis="linear").layout.xaxis.type == "linear"
+    with pytest.raises(ValidationError):
+        roc_figure(y, score, fpr_axis="sqrt")  # type: ignore[arg-type]

@@ -516,7 +516,7 @@ def test_help_is_printed(
 
 
 def test_compare_text_shows_role_and_adjusted_significance() -> None:
-    from fraud_jlab.comparison.runs import CompareFigures, ComparedRun, MetricDelta
+    from fraud_jlab.comparison.runs import ComparedRun, CompareFigures, MetricDelta
     from fraud_jlab.magic.display import compare_text
 
     runs = [
