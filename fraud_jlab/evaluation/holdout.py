@@ -83,6 +83,18 @@ def holdout_identity(X: Any, y_true: Any, row_ids: Any = None) -> str:  # noqa: 
         for col in X.columns:
             _update_array(digest, b"col", np.asarray(X[col]))
         return digest.hexdigest()
+    if hasattr(X, "tocsr") and hasattr(X, "shape"):  # scipy.sparse: hash the CSR structure
+        csr = X.tocsr()
+        if csr.shape[0] != y.size:
+            raise ValidationError(
+                f"X_test has {csr.shape[0]} rows but y_test has {y.size}", field="X_test"
+            )
+        csr.sum_duplicates()
+        csr.sort_indices()
+        _update_array(digest, b"sparse_shape", np.asarray(csr.shape, dtype=np.int64))
+        for part in (csr.indptr, csr.indices, csr.data):
+            _update_array(digest, b"sparse", np.asarray(part))
+        return digest.hexdigest()
     arr = np.asarray(X)
     if arr.ndim == 0 or arr.shape[0] != y.size:
         raise ValidationError(

@@ -124,3 +124,36 @@ def test_low_fpr_region_keeps_every_threshold_and_marks_the_threshold() -> None:
     assert roc_figure(y, score, fpr_axis="linear").layout.xaxis.type == "linear"
     with pytest.raises(ValidationError):
         roc_figure(y, score, fpr_axis="sqrt")  # type: ignore[arg-type]
+
+
+def test_holdout_identity_covers_rows_not_just_labels() -> None:
+    import pandas as pd
+    from scipy import sparse
+
+    from fraud_jlab.evaluation.holdout import holdout_identity
+
+    y = np.array([0, 1, 0, 0])
+    x = np.arange(8.0).reshape(4, 2)
+    assert holdout_identity(x, y) == holdout_identity(x.copy(), y)
+    assert holdout_identity(x, y) != holdout_identity(x + 1, y)  # same labels, other rows
+    assert holdout_identity(x, y) != holdout_identity(x, [1, 0, 0, 0])
+    frame = pd.DataFrame(x, columns=["a", "b"])
+    assert holdout_identity(frame, y) != holdout_identity(frame.set_axis([5, 6, 7, 8]), y)
+    assert holdout_identity(x, y, row_ids=["t1", "t2", "t3", "t4"]) != holdout_identity(
+        x, y, row_ids=["t1", "t2", "t3", "t9"]
+    )
+    sp = sparse.csr_matrix(x)
+    assert holdout_identity(sp, y) == holdout_identity(sparse.csr_matrix(x.copy()), y)
+    assert holdout_identity(sp, y) != holdout_identity(sparse.csr_matrix(x + 1), y)
+    with pytest.raises(ValidationError) as err:
+        holdout_identity(x[:3], y)
+    assert err.value.field == "X_test"
+    with pytest.raises(ValidationError) as err:
+        holdout_identity(x, y, row_ids=[1, 2])
+    assert err.value.field == "row_ids"
+    stored = read_holdout_scores(
+        holdout_scores_npz(y, [0.1, 0.9, 0.2, 0.3], identity=holdout_identity(x, y))
+    )
+    assert stored.holdout_identity == holdout_identity(x, y)
+    with pytest.raises(ValidationError):
+        holdout_scores_npz(y, [0.1, 0.9, 0.2, 0.3], identity="not-a-hash")
