@@ -35,8 +35,8 @@ import plotly.graph_objects as go
 from pydantic import BaseModel, Field
 
 from fraud_jlab.errors import NotFoundError, ValidationError
-from fraud_jlab.evaluation.bootstrap import PairedDelta, check_bootstrap_args, paired_bootstrap
-from fraud_jlab.evaluation.delong import delong_paired
+from fraud_jlab.evaluation.bootstrap import PairedDelta, check_bootstrap_args
+from fraud_jlab.evaluation.delong import paired_deltas
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, HoldoutScores, read_holdout_scores
 from fraud_jlab.evaluation.metrics import DEFAULT_TARGET_FPR, HEADLINE_METRICS
 from fraud_jlab.evaluation.plots import (
@@ -301,7 +301,7 @@ def _deltas(
         scores = holdouts[rid]
         if _pairing(rid, baseline, scores, base_scores, notes):
             assert scores is not None and base_scores is not None
-            paired = paired_bootstrap(
+            paired, found = paired_deltas(
                 scores.y_true,
                 scores.y_score,
                 base_scores.y_score,
@@ -311,21 +311,9 @@ def _deltas(
                 n_bootstrap=n_bootstrap,
                 random_state=random_state,
             )
-            methods = {m: "paired_bootstrap" for m in paired}
-            if "auc_roc" in paired:
-                auc_delta, _se, _z, p_auc, low, high = delong_paired(
-                    scores.y_true, scores.y_score, base_scores.y_score
-                )
-                paired["auc_roc"] = PairedDelta(
-                    delta=auc_delta,
-                    low=low,
-                    high=high,
-                    level=0.95,
-                    n_bootstrap=0,
-                    significant=bool(low > 0 or high < 0),
-                    p_value=p_auc,
-                )
-                methods["auc_roc"] = "delong"
+            methods = {
+                m: ("delong" if v == "delong" else "paired_bootstrap") for m, v in found.items()
+            }
         run_deltas: list[MetricDelta] = []
         for metric, value in run.metrics.items():
             if metric.endswith(_CI_SUFFIXES) or metric not in base.metrics:

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.evaluation.bootstrap import PairedDelta, paired_bootstrap
 from fraud_jlab.evaluation.metrics import as_labels, as_scores, require_both_classes
 
 FloatArray = NDArray[np.float64]
@@ -117,3 +118,33 @@ def delong_paired(
     out = delong_paired_batch(y, sa[None, :], sb[None, :], ci_level)
     delta, se, z, p, low, high = (float(v[0]) for v in out)
     return delta, se, z, p, low, high
+
+
+def paired_deltas(
+    y_true: Any,
+    score_a: Any,
+    score_b: Any,
+    **bootstrap_args: Any,
+) -> tuple[dict[str, PairedDelta], dict[str, str]]:
+    """Paired deltas of every headline metric, ``auc_roc`` from DeLong, the rest bootstrapped.
+
+    ``bootstrap_args`` go to :func:`~fraud_jlab.evaluation.bootstrap.paired_bootstrap`.
+    Returns the deltas and, per metric, the method: ``"delong"`` or ``"paired_bootstrap"``.
+    The DeLong entry has ``n_bootstrap`` 0 and its normal ``ci_level`` interval.
+    """
+    paired = paired_bootstrap(y_true, score_a, score_b, **bootstrap_args)
+    methods = dict.fromkeys(paired, "paired_bootstrap")
+    if "auc_roc" in paired:
+        level = float(bootstrap_args.get("ci_level", 0.95))
+        delta, _se, _z, p, low, high = delong_paired(y_true, score_a, score_b, level)
+        paired["auc_roc"] = PairedDelta(
+            delta=delta,
+            low=low,
+            high=high,
+            level=level,
+            n_bootstrap=0,
+            significant=bool(p < 1 - level),
+            p_value=p,
+        )
+        methods["auc_roc"] = "delong"
+    return paired, methods

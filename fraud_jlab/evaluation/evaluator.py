@@ -23,7 +23,8 @@ import plotly.io as pio
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import plots
-from fraud_jlab.evaluation.bootstrap import bootstrap_ci, check_bootstrap_args, paired_bootstrap
+from fraud_jlab.evaluation.bootstrap import bootstrap_ci, check_bootstrap_args
+from fraud_jlab.evaluation.delong import paired_deltas
 from fraud_jlab.evaluation.holdout import (
     HOLDOUT_ARTIFACT,
     holdout_hash,
@@ -134,8 +135,10 @@ class ModelEvaluator:
 
         ``percent_change`` is None (with a ``note``) when the baseline is 0. When ``y_true`` and
         both score vectors (same holdout rows) are given, headline metrics also get the paired
-        bootstrap ``ci_low``/``ci_high`` of the difference and ``significant`` (CI excludes 0);
-        ``paired`` says whether that happened. Non-numeric values are skipped.
+        ``ci_low``/``ci_high`` of the difference, ``significant`` (CI excludes 0), ``p_value``
+        and ``method`` (``"delong"`` for auc_roc, else ``"paired_bootstrap"``); ``paired`` says
+        whether that happened. Non-numeric values are skipped. (Per-metric tests, not
+        corrected for multiplicity; ``compare_runs`` designates a primary metric.)
         """
         for name, value in (
             ("current_metrics", current_metrics),
@@ -145,7 +148,7 @@ class ModelEvaluator:
                 raise ValidationError(
                     f"{name} must be a mapping of metric name to value", field=name
                 )
-        paired = self._paired(y_true, current_scores, baseline_scores, threshold)
+        paired, methods = self._paired(y_true, current_scores, baseline_scores, threshold)
         comparison: dict[str, dict[str, Any]] = {}
         for metric, raw in current_metrics.items():
             if metric not in baseline_metrics:
@@ -166,22 +169,29 @@ class ModelEvaluator:
                 entry["note"] = "baseline is 0, so percent change is undefined"
             if paired is not None and metric in paired:
                 d = paired[metric]
-                entry.update(ci_low=d.low, ci_high=d.high, significant=d.significant, paired=True)
+                entry.update(
+                    ci_low=d.low,
+                    ci_high=d.high,
+                    significant=d.significant,
+                    paired=True,
+                    p_value=d.p_value,
+                    method=methods[metric],
+                )
             comparison[metric] = entry
         return comparison
 
     def _paired(
         self, y_true: Any, current_scores: Any, baseline_scores: Any, threshold: float
-    ) -> dict[str, Any] | None:
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
         given = [v is not None for v in (y_true, current_scores, baseline_scores)]
         if not any(given[1:]):
-            return None
+            return None, {}
         if not all(given):
             raise ValidationError(
                 "a paired comparison needs y_true, current_scores and baseline_scores together",
                 field="baseline_scores",
             )
-        return paired_bootstrap(
+        return paired_deltas(
             y_true,
             current_scores,
             baseline_scores,

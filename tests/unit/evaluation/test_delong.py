@@ -65,3 +65,24 @@ def test_rejects_bad_input() -> None:
         delong_paired([0, 0, 0], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3])
     with pytest.raises(ValidationError):
         delong_paired([0, 1, 0], [0.1, 0.2], [0.1, 0.2, 0.3])
+
+
+def test_evaluator_comparison_uses_delong_for_auc() -> None:
+    from fraud_jlab.evaluation import ModelEvaluator
+
+    rng = np.random.default_rng(8)
+    y = (rng.random(3000) < 0.05).astype(int)
+    y[:2] = [0, 1]
+    good = 1 / (1 + np.exp(-(rng.normal(size=3000) + 3.0 * y - 3.0)))
+    weak = 1 / (1 + np.exp(-(rng.normal(size=3000) + 1.0 * y - 3.0)))
+    ev = ModelEvaluator(n_bootstrap=100)
+    cur = ev.calculate_metrics(y, good >= 0.5, good)
+    base = ev.calculate_metrics(y, weak >= 0.5, weak)
+    out = ev.compare_to_baseline(cur, base, y_true=y, current_scores=good, baseline_scores=weak)
+    auc = out["auc_roc"]
+    _delta, _se, _z, p, low, high = delong_paired(y, good, weak)
+    assert auc["method"] == "delong" and auc["paired"] is True
+    assert (auc["ci_low"], auc["ci_high"], auc["p_value"]) == pytest.approx((low, high, p))
+    assert auc["significant"] is True
+    assert out["average_precision"]["method"] == "paired_bootstrap"
+    assert 0 < out["average_precision"]["p_value"] <= 1
