@@ -6,9 +6,20 @@ import { formatDelta, formatInterval, formatValue, shortId } from './format';
 /** Text shown instead of a CI when the two runs were not scored on the same holdout. */
 export const UNPAIRED_TEXT = 'no paired CI: scores on different holdouts';
 
+/**
+ * Fields the compare endpoint adds to each delta: the metric's role in the
+ * significance decision, the test used and its (Holm-adjusted) p-value.
+ */
+export interface ITestedDelta extends IMetricDelta {
+  role?: 'primary' | 'secondary' | 'descriptive';
+  method?: 'delong' | 'paired_bootstrap' | null;
+  p_value?: number | null;
+  p_adjusted?: number | null;
+}
+
 /** Props of {@link DeltaTable}. */
 export interface IDeltaTableProps {
-  deltas: IMetricDelta[];
+  deltas: ITestedDelta[];
   runs: ICompareRun[];
   baselineRunId: string | null;
 }
@@ -21,11 +32,27 @@ function runLabel(runs: ICompareRun[], runId: string | null): string {
   return run ? `${run.run_name} (${shortId(run.run_id)})` : runId;
 }
 
-function significanceText(delta: IMetricDelta): string {
+function formatP(p: number): string {
+  return p < 0.001 ? '<0.001' : p.toPrecision(2);
+}
+
+/** "yes"/"no" with the p-value that decided it (Holm-adjusted for secondary metrics). */
+export function significanceText(delta: ITestedDelta): string {
   if (delta.significant === null) {
     return '—';
   }
-  return delta.significant ? 'yes' : 'no';
+  const verdict = delta.significant ? 'yes' : 'no';
+  const p = delta.role === 'secondary' ? delta.p_adjusted : delta.p_value;
+  if (p === undefined || p === null) {
+    return verdict;
+  }
+  const label = delta.role === 'secondary' ? 'Holm p' : 'p';
+  const method = delta.method === 'delong' ? ', DeLong' : '';
+  return `${verdict} (${label} ${formatP(p)}${method})`;
+}
+
+function roleText(delta: ITestedDelta): string {
+  return delta.role ? delta.role : '';
 }
 
 /**
@@ -80,7 +107,15 @@ export function DeltaTable(props: IDeltaTableProps): JSX.Element {
                 key={`${delta.metric}\u0000${delta.run_id}`}
                 className={classes.join(' ')}
               >
-                <th scope="row">{delta.metric}</th>
+                <th scope="row">
+                  {delta.metric}
+                  {roleText(delta) && (
+                    <span className="jp-FraudJlab-muted">
+                      {' '}
+                      ({roleText(delta)})
+                    </span>
+                  )}
+                </th>
                 <td>{runLabel(runs, delta.run_id)}</td>
                 <td className="jp-mod-numeric">{formatValue(delta.value)}</td>
                 <td className="jp-mod-numeric">
@@ -116,13 +151,16 @@ export function DeltaTable(props: IDeltaTableProps): JSX.Element {
         </dd>
         <dt>Significant</dt>
         <dd>
-          yes when the interval excludes 0 (highlighted rows); — when no
-          interval could be computed.
+          decided at 5% by the primary metric&apos;s own test; secondary
+          headline metrics use Holm-adjusted p-values; descriptive metrics are
+          not tested (—). ROC AUC uses DeLong&apos;s paired test, the others a
+          paired bootstrap. — also when no interval could be computed.
         </dd>
         <dt>No paired CI</dt>
         <dd>
-          the two runs stored scores on different holdouts (or none), so only
-          the point delta is meaningful.
+          the two runs stored scores on different holdouts, on a holdout whose
+          row identity is unknown (older artifact), or none, so only the point
+          delta is meaningful.
         </dd>
       </dl>
     </div>
