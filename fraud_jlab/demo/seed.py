@@ -148,7 +148,11 @@ class _Holdout:
 
 
 def _log_trial(run: Run, split: _Holdout, params: Mapping[str, Any], seed: int) -> dict[str, float]:
-    from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_scores_npz
+    from fraud_jlab.evaluation.holdout import (
+        HOLDOUT_ARTIFACT,
+        holdout_identity,
+        holdout_scores_npz,
+    )
 
     run.log_parameters(params)
     run.log_dataset(split.train, "training")
@@ -157,7 +161,8 @@ def _log_trial(run: Run, split: _Holdout, params: Mapping[str, Any], seed: int) 
     metrics = holdout_metrics(split.y_test, scores)
     run.log_metrics(metrics)
     run.log_artifact("model.json", bytes(booster.save_raw("json")))
-    run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(split.y_test, scores))
+    identity = holdout_identity(split.test[split.features], split.y_test)
+    run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(split.y_test, scores, identity=identity))
     return metrics
 
 

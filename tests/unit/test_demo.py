@@ -45,7 +45,7 @@ from fraud_jlab.demo.seed import (
     seed_tracker,
 )
 from fraud_jlab.errors import ValidationError
-from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, read_holdout_scores
+from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_identity, read_holdout_scores
 from fraud_jlab.tracking import set_tracker
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
@@ -286,6 +286,7 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
     frame = generate_fraud_dataset(20_000, seed=1)
     _, test = train_test_split(frame, test_size=0.2, stratify=frame["Class"], random_state=1)
     features = xgb.DMatrix(test.drop(columns="Class"))
+    identities: set[str | None] = set()
     for run_id in [*ids[: len(configs)], *parent.children]:
         run = runs[run_id]
         assert run.experiment_name == EXPERIMENT_NAME and run.status == "completed"
@@ -309,7 +310,10 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
         assert int(booster.num_boosted_rounds()) == int(run.params["num_round"])
         np.testing.assert_allclose(booster.predict(features), holdout.y_score, rtol=1e-6)
         np.testing.assert_array_equal(holdout.y_true, test["Class"].to_numpy())
+        # Every seeded run is scored on the same rows, so the compare view pairs them.
+        identities.add(holdout.holdout_identity)
 
+    assert identities == {holdout_identity(test.drop(columns="Class"), test["Class"])}
     baseline = find_baseline_run(tracker)
     assert baseline is not None and baseline.run_id == ids[0]
     assert baseline.params["max_depth"] == PRODUCTION_HYPERPARAMETERS["max_depth"]
