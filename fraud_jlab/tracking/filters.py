@@ -107,7 +107,9 @@ MAX_FILTER_KEYS = 32
 MAX_ORDER_KEYS = 16
 #: Range of ``start_time``/``end_time`` values (ms since the epoch): years 1..9999.
 MIN_TIME_MS = int(datetime(1, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
-MAX_TIME_MS = int(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc).timestamp() * 1000)
+MAX_TIME_MS = int(
+    datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc).timestamp() * 1000
+)
 
 _KEYWORDS = {"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL", "ASC", "DESC"}
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_\-./:]+")

@@ -507,9 +507,7 @@ async def test_hostile_search_input_is_400_not_500(
     assert fragment in body["message"]
 
 
-async def test_long_filters_within_the_limits_answer_correctly(
-    fj_api: Any, seeded: Seeded
-) -> None:
+async def test_long_filters_within_the_limits_answer_correctly(fj_api: Any, seeded: Seeded) -> None:
     every_id = sorted(seeded.all_ids)
     cases = [
         (" or ".join(f"metrics.k{i} = {i}" for i in range(14)) + " or status = 'failed'", 1),
