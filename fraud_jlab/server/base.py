@@ -29,6 +29,7 @@ from fraud_jlab.errors import (
     NotFoundError,
     ValidationError,
 )
+from fraud_jlab.server.json_body import load_json_body
 from fraud_jlab.server.openapi import Operation
 from fraud_jlab.tracking.contract import TrackerStore
 
@@ -148,16 +149,11 @@ class FraudJlabHandler(APIHandler):
     def parse_body(self, model: type[ModelT]) -> ModelT:
         """Parse the JSON request body into ``model``.
 
-        Raises ValidationError (field ``body``) for missing or malformed JSON and
-        pydantic.ValidationError for a body that does not fit the model (both 400).
+        Raises ValidationError (field ``body``) for missing or malformed JSON or JSON
+        nested deeper than ``MAX_BODY_DEPTH``, ValidationError naming the field for a
+        string with a lone surrogate (see ``json_body``), and pydantic.ValidationError for a body that does not fit the model (both 400).
         """
-        raw = self.request.body or b""
-        if not raw.strip():
-            raise ValidationError("Request body is empty; expected a JSON object", field="body")
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValidationError(f"Request body is not valid JSON: {exc}", field="body") from exc
+        data = load_json_body(self.request.body or b"")
         if not isinstance(data, dict):
             raise ValidationError(
                 f"Request body must be a JSON object, got {type(data).__name__}", field="body"

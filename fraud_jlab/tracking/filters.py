@@ -23,7 +23,23 @@ folds ASCII case; ``%`` and ``_`` are the only wildcards (no escape character).
 Error messages give 0-based character positions.
 
 The compiler turns the AST into parameterized SQL: values only ever travel as
-bound parameters, never as SQL text.
+bound parameters, never as SQL text. Chains of the same operator (``a OR b OR c``)
+compile to one flat n-ary compound / predicate, so SQL nesting grows only with
+parentheses, never with the number of terms.
+
+Limits (checked while parsing, before any SQL is built; exceeding one is a
+ValidationError naming the field and the allowed range):
+
+* ``MAX_FILTER_LENGTH`` (20,000) characters in a filter;
+* ``MAX_FILTER_DEPTH`` (16) nested parentheses (SQLite 3.40's parser stack overflows near 28);
+* ``MAX_FILTER_COMPARISONS`` (200) comparisons;
+* ``MAX_FILTER_IN_ITEMS`` (1,000) ``IN`` list items in the whole filter;
+* ``MAX_FILTER_KEYS`` (32) distinct metrics./params./tags. keys;
+* ``MAX_ORDER_KEYS`` (16) ``order_by`` keys (each metric/param/tag key is one join,
+  far below SQLite's 64-table join limit).
+
+Every tree walk recurses only at a change of operator or a parenthesized right
+operand, so its depth is bounded by ``MAX_FILTER_DEPTH``, not by the filter length.
 """
 
 from __future__ import annotations
@@ -77,6 +93,24 @@ _STATUS_ALIASES = {
     "finished": "completed",
     "failed": "failed",
 }
+#: Most characters in a filter string.
+MAX_FILTER_LENGTH = 20_000
+#: Deepest nesting of parentheses in a filter.
+MAX_FILTER_DEPTH = 16
+#: Most comparisons (``key op value``) in a filter.
+MAX_FILTER_COMPARISONS = 200
+#: Most ``IN`` / ``NOT IN`` list items in a whole filter.
+MAX_FILTER_IN_ITEMS = 1000
+#: Most distinct metrics./params./tags. keys in a filter.
+MAX_FILTER_KEYS = 32
+#: Most ``order_by`` keys.
+MAX_ORDER_KEYS = 16
+#: Range of ``start_time``/``end_time`` values (ms since the epoch): years 1..9999.
+MIN_TIME_MS = int(datetime(1, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+MAX_TIME_MS = int(
+    datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc).timestamp() * 1000
+)
+
 _KEYWORDS = {"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL", "ASC", "DESC"}
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_\-./:]+")
 
@@ -211,7 +245,31 @@ def _time_ms(text: str, tok: _Token, source: str) -> int:
         raise _fail(tok, source, "milliseconds since the epoch or an ISO 8601 time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp() * 1000)
+    try:
+        return _check_time(int(moment.timestamp() * 1000), tok, source)
+    except (OverflowError, ValueError):
+        raise _time_range_error(tok, source) from None
+
+
+def _time_range_error(tok: _Token, source: str) -> ValidationError:
+    return ValidationError(
+        f"Time {tok.text!r} at position {tok.pos} in filter is out of range: expected "
+        f"milliseconds since the epoch between {MIN_TIME_MS} and {MAX_TIME_MS} "
+        f"(years 1..9999) ({source[:200]!r})",
+        field="filter",
+    )
+
+
+def _check_time(ms: int, tok: _Token, source: str) -> int:
+    if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
+        raise _time_range_error(tok, source)
+    return ms
+
+
+def _limit_error(what: str, limit: int, source: str) -> ValidationError:
+    return ValidationError(
+        f"filter has too many {what}: allowed 0..{limit} ({source[:200]!r})", field="filter"
+    )
 
 
 class _Parser:
@@ -219,6 +277,10 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.i = 0
+        self.depth = 0
+        self.comparisons = 0
+        self.in_items = 0
+        self.keys: set[tuple[str, str]] = set()
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -260,7 +322,15 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "punct" and tok.text == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_FILTER_DEPTH:
+                raise ValidationError(
+                    f"filter nests parentheses too deeply at position {tok.pos}: allowed "
+                    f"0..{MAX_FILTER_DEPTH} levels ({self.source[:200]!r})",
+                    field="filter",
+                )
             node = self.or_expr()
+            self.depth -= 1
             close = self.take()
             if close.kind != "punct" or close.text != ")":
                 raise _fail(close, self.source, "')'")
@@ -269,6 +339,15 @@ class _Parser:
 
     def comparison(self) -> Comparison:
         key = _parse_key(self.take(), self.source, "filter")
+        self.comparisons += 1
+        if self.comparisons > MAX_FILTER_COMPARISONS:
+            raise _limit_error("comparisons", MAX_FILTER_COMPARISONS, self.source)
+        if key.kind != "attribute":
+            self.keys.add((key.kind, key.name))
+            if len(self.keys) > MAX_FILTER_KEYS:
+                raise _limit_error(
+                    "distinct metrics./params./tags. keys", MAX_FILTER_KEYS, self.source
+                )
         tok = self.take()
         if tok.kind == "op":
             op = {"<>": "!=", "==": "="}.get(tok.text, tok.text)
@@ -313,7 +392,10 @@ class _Parser:
             tok = self.take()
             if tok.kind == "punct" and tok.text == ",":
                 values.append(self.value(key, "IN"))
+                if self.in_items + len(values) > MAX_FILTER_IN_ITEMS:
+                    raise _limit_error("IN list items", MAX_FILTER_IN_ITEMS, self.source)
             elif tok.kind == "punct" and tok.text == ")":
+                self.in_items += len(values)
                 return tuple(values)
             else:
                 raise _fail(tok, self.source, "',' or ')' in the IN list")
@@ -324,8 +406,15 @@ class _Parser:
         if kind == "metric" or kind == "time":
             if tok.kind == "number":
                 if kind == "metric":
-                    return float(tok.text)
-                return int(tok.text) if tok.text.lstrip("+-").isdigit() else int(float(tok.text))
+                    number = float(tok.text)
+                    if number in (float("inf"), float("-inf")):
+                        raise _fail(tok, self.source, "a finite number (at most about 1.8e308)")
+                    return number
+                try:
+                    ms = int(tok.text) if tok.text.lstrip("+-").isdigit() else int(float(tok.text))
+                except (OverflowError, ValueError):
+                    raise _time_range_error(tok, self.source) from None
+                return _check_time(ms, tok, self.source)
             if kind == "time" and tok.kind == "string":
                 return _time_ms(_unquote(tok.text), tok, self.source)
             raise _fail(tok, self.source, f"a number for {render_key(key)}")
@@ -350,6 +439,11 @@ def parse_filter(source: str | None) -> Node | None:
         return None
     if not isinstance(source, str):
         raise ValidationError("filter must be a string", field="filter")
+    if len(source) > MAX_FILTER_LENGTH:
+        raise ValidationError(
+            f"filter is {len(source)} characters long: allowed 0..{MAX_FILTER_LENGTH}",
+            field="filter",
+        )
     return _Parser(source).parse()
 
 
@@ -377,19 +471,47 @@ def _render_scalar(value: Scalar) -> str:
     return repr(value)
 
 
+def operands(node: BoolOp) -> list[Node]:
+    """The operands of the chain of ``node.op`` rooted at ``node``, in order, found without
+    recursion: ``(a OR b) OR (c OR d)`` -> ``[a, b, c, d]`` (AND and OR are associative)."""
+    out: list[Node] = []
+    stack: list[Node] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, BoolOp) and item.op == node.op:
+            stack.append(item.right)
+            stack.append(item.left)
+        else:
+            out.append(item)
+    return out
+
+
 def render_filter(node: Node | None) -> str:
-    """The canonical filter string for ``node``; ``parse_filter`` of it gives ``node`` back."""
+    """The canonical filter string for ``node``; ``parse_filter`` of it gives ``node`` back.
+
+    The left-associative spine of one operator (what the parser builds from
+    ``a OR b OR c``) is walked in a loop, so the recursion depth is the nesting of
+    parentheses and operator changes, not the number of terms.
+    """
     if node is None:
         return ""
     if isinstance(node, BoolOp):
-        left = render_filter(node.left)
-        right = render_filter(node.right)
+        rights: list[Node] = []
+        left: Node = node
+        while isinstance(left, BoolOp) and left.op == node.op:
+            rights.append(left.right)
+            left = left.left
         # Parsing is left-associative with AND above OR: parenthesize only where that differs.
-        if node.op == "AND" and isinstance(node.left, BoolOp) and node.left.op == "OR":
-            left = f"({left})"
-        if isinstance(node.right, BoolOp) and (node.op == "AND" or node.right.op == "OR"):
-            right = f"({right})"
-        return f"{left} {node.op} {right}"
+        text = render_filter(left)
+        if node.op == "AND" and isinstance(left, BoolOp):
+            text = f"({text})"
+        parts = [text]
+        for right in reversed(rights):
+            text = render_filter(right)
+            if isinstance(right, BoolOp) and (node.op == "AND" or right.op == "OR"):
+                text = f"({text})"
+            parts.append(text)
+        return f" {node.op} ".join(parts)
     key = render_key(node.key)
     if node.op in NULL_OPS:
         return f"{key} {node.op}"
@@ -447,10 +569,17 @@ def compile_filter(node: Node | None, params: list[object]) -> str:
     if node is None:
         return "SELECT seq FROM runs"
     if isinstance(node, BoolOp):
-        left = compile_filter(node.left, params)
-        right = compile_filter(node.right, params)
-        compound = "INTERSECT" if node.op == "AND" else "UNION"
-        return f"SELECT seq FROM ({left}) {compound} SELECT seq FROM ({right})"
+        # One flat n-ary compound per chain: SQLite's parser stack grows with nesting only.
+        # A nested group of the other operator becomes one predicate over runs (correlated
+        # EXISTS probes), so compound selects never nest inside compound selects.
+        compound = " INTERSECT " if node.op == "AND" else " UNION "
+        parts: list[str] = []
+        for part in operands(node):
+            if isinstance(part, BoolOp):
+                parts.append(f"SELECT seq FROM runs r WHERE {compile_predicate(part, params)}")
+            else:
+                parts.append(f"SELECT seq FROM ({compile_filter(part, params)})")
+        return compound.join(parts)
     key, op = node.key, node.op
     if key.kind != "attribute":
         table = ENTITY_TABLES[key.kind]
@@ -481,9 +610,11 @@ def compile_predicate(node: Node, params: list[object], alias: str = "r") -> str
     set when a search walks runs in an index order and stops after one page.
     """
     if isinstance(node, BoolOp):
-        left = compile_predicate(node.left, params, alias)
-        right = compile_predicate(node.right, params, alias)
-        return f"({left} {node.op} {right})"
+        parts = [compile_predicate(part, params, alias) for part in operands(node)]
+        # AND binds tighter than OR in SQL too: only an OR group needs parentheses, so
+        # the SQL nests no deeper than the filter's own parentheses (plus one).
+        text = f" {node.op} ".join(parts)
+        return f"({text})" if node.op == "OR" else text
     key, op = node.key, node.op
     if key.kind != "attribute":
         table = ENTITY_TABLES[key.kind]
@@ -541,6 +672,10 @@ def parse_order_by(items: list[str] | tuple[str, ...]) -> list[OrderKey]:
             elif tokens[i].kind != "end":
                 raise _fail(tokens[i], item, "ASC, DESC, ',' or the end", "order_by")
             keys.append(OrderKey(key, descending))
+            if len(keys) > MAX_ORDER_KEYS:
+                raise ValidationError(
+                    f"order_by has too many keys: allowed 0..{MAX_ORDER_KEYS}", field="order_by"
+                )
     return keys
 
 

@@ -25,6 +25,7 @@ from fraud_jlab.tracking.filters import (
     Node,
     OrderKey,
     Scalar,
+    operands,
 )
 
 
@@ -99,9 +100,10 @@ def matches(node: Node | None, run: RunRecord) -> bool:
     if node is None:
         return True
     if isinstance(node, BoolOp):
-        if node.op == "AND":
-            return matches(node.left, run) and matches(node.right, run)
-        return matches(node.left, run) or matches(node.right, run)
+        # One loop per chain of the same operator: recursion only at an operator change,
+        # which the parser bounds (MAX_FILTER_DEPTH).
+        parts = (matches(part, run) for part in operands(node))
+        return all(parts) if node.op == "AND" else any(parts)
     return value_matches(node, _value(node.key, run))
 
 
@@ -137,7 +139,7 @@ def conjuncts(node: Node | None) -> list[Node]:
     if node is None:
         return []
     if isinstance(node, BoolOp) and node.op == "AND":
-        return conjuncts(node.left) + conjuncts(node.right)
+        return operands(node)
     return [node]
 
 

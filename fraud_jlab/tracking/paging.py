@@ -16,6 +16,8 @@ from fraud_jlab.errors import ValidationError
 from fraud_jlab.tracking.filters import Node, OrderKey, render_filter, render_order_by
 
 MAX_RESULTS_LIMIT = 1000
+#: Longest page token accepted (the tokens this module writes are about 40 characters).
+MAX_TOKEN_LENGTH = 256
 
 
 def check_max_results(max_results: object) -> int:
@@ -49,9 +51,11 @@ def decode_token(token: str | None, print_: str) -> int:
     if token is None or token == "":
         return 0
     try:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            raise ValueError("not a page token")
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         offset, token_print = data["o"], data["f"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
+    except (ValueError, TypeError, KeyError, binascii.Error, RecursionError):
         raise ValidationError(
             "page_token is not a token returned by this search", field="page_token"
         ) from None

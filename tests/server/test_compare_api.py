@@ -119,3 +119,16 @@ async def test_bad_requests(fj_api: Any, payload: dict[str, Any], status: int, n
     code, body = await fj_api("POST", "compare", body=payload)
     assert code == status, body
     assert needle in body["message"]
+
+
+async def test_lone_surrogates_are_400_naming_the_field(fj_api: Any) -> None:
+    status, body = await fj_api("POST", "compare", body={"run_ids": ["\ud800", "ok"]})
+    assert status == 400, body
+    assert body["field"] == "run_ids"
+    assert "surrogate" in body["message"]
+
+    status, body = await fj_api(
+        "POST", "compare", body={"run_ids": ["a", "b"], "baseline_run_id": "x\udfffy"}
+    )
+    assert status == 400, body
+    assert body["field"] == "baseline_run_id"

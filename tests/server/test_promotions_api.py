@@ -241,3 +241,24 @@ async def test_aws_failure_mid_promotion_is_502_and_production_unchanged(
     status, page = await fj_api("GET", "promotions")
     assert page["promotions"][0]["status"] == "rolled_back"
     assert page["promotions"][0]["failed_step"] == "write_config"
+
+
+@pytest.mark.parametrize("depth", [65, 1_100, 100_000])
+async def test_deeply_nested_bodies_are_400_not_500(
+    fj_api: Any, production: Any, promotion_routes: None, depth: int
+) -> None:
+    body = '{"run_id": "R", "reason": "x", "extra": ' + "[" * depth + "]" * depth + "}"
+    status, payload = await fj_api("POST", "promotions", body=body)
+    assert status == 400, payload
+    assert payload["field"] == "body"
+    assert "allowed 1..64" in payload["message"]
+    assert _keys(production) == set()
+
+
+async def test_lone_surrogate_in_a_promotion_body_is_400(
+    fj_api: Any, production: Any, promotion_routes: None
+) -> None:
+    status, payload = await fj_api("POST", "promotions", body={"run_id": "R", "reason": "\ud83d"})
+    assert status == 400, payload
+    assert payload["field"] == "reason"
+    assert _keys(production) == set()

@@ -474,3 +474,53 @@ def test_extension_is_listed_enabled_and_ok(tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert "fraud_jlab enabled" in out
     assert f"fraud_jlab {fraud_jlab.__version__} OK" in out
+
+
+def _nested_token() -> str:
+    import base64
+
+    raw = ("[" * 5000 + "]" * 5000).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "fragment"),
+    [
+        ([("order_by", f"metrics.m{i}") for i in range(32)], "order_by", "0..16"),
+        ([("order_by", f"params.p{i} DESC") for i in range(64)], "order_by", "0..16"),
+        ({"filter": "(" * 10_000 + "status = 'running'" + ")" * 10_000}, "filter", "0..20000"),
+        ({"filter": "(" * 400 + "status = 'running'" + ")" * 400}, "filter", "0..16 levels"),
+        ({"filter": " or ".join(["user IS NULL"] * 3000)}, "filter", "0..20000"),
+        ({"filter": " or ".join(["user = 'u'"] * 201)}, "filter", "0..200"),
+        ({"filter": "start_time > 1e400"}, "filter", "out of range"),
+        ({"filter": "start_time > '99999-01-01'"}, "filter", "ISO 8601"),
+        ({"filter": "metrics.auc_roc > 1e400"}, "filter", "finite"),
+        ({"page_token": _nested_token()}, "page_token", "not a token"),
+    ],
+)
+async def test_hostile_search_input_is_400_not_500(
+    fj_api: Any, seeded: Seeded, params: Any, field: str, fragment: str
+) -> None:
+    status, body = await fj_api("GET", "runs", params=params)
+    assert status == 400, body
+    assert body["field"] == field
+    assert fragment in body["message"]
+
+
+async def test_long_filters_within_the_limits_answer_correctly(fj_api: Any, seeded: Seeded) -> None:
+    every_id = sorted(seeded.all_ids)
+    cases = [
+        (" or ".join(f"metrics.k{i} = {i}" for i in range(14)) + " or status = 'failed'", 1),
+        (" or ".join(f"metrics.k{i} = {i}" for i in range(15)) + " or status = 'failed'", 1),
+        (" or ".join(f"metrics.k{i % 31} = {i}" for i in range(199)) + " or user IS NOT NULL", 9),
+        (" and ".join(["user IS NOT NULL"] * 200), 9),
+        ("run_id IN (" + ", ".join(f"'{i}'" for i in [*every_id, *map(str, range(990))]) + ")", 9),
+    ]
+    for text, expected in cases:
+        status, page = await fj_api(
+            "GET",
+            "runs",
+            params=[("filter", text), *[("order_by", f"metrics.o{i}") for i in range(16)]],
+        )
+        assert status == 200, page
+        assert page["total"] == expected, text[:80]
