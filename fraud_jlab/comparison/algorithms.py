@@ -11,7 +11,11 @@ RandomForest uses ``class_weight="balanced_subsample"``; scikit-learn's MLP has 
 weights, so it is trained unweighted and judged mainly by the ranking metrics
 (average_precision, auc_roc, recall_at_fpr), which do not depend on a 0.5 threshold. Note that
 reweighting inflates predicted probabilities, so the 0.5-threshold metrics of the weighted
-models flag more rows than an unweighted model would.
+models flag more rows than an unweighted model would: they are NOT comparable across
+algorithms. The table therefore also scores every algorithm at a common operating point, the
+threshold where its own holdout false-positive rate is at most the evaluator's ``target_fpr``
+(:data:`AT_FPR_COLUMNS`: ``threshold_at_fpr``, ``precision_at_fpr``, ``recall_at_fpr``,
+``alert_rate_at_fpr``, also logged as run metrics); those columns are comparable.
 """
 
 # ruff: noqa: N803 - X_train / X_test follow the scikit-learn naming the seed uses
@@ -32,7 +36,12 @@ from plotly.subplots import make_subplots
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation.evaluator import ModelEvaluator
-from fraud_jlab.evaluation.metrics import HEADLINE_METRICS, as_labels, require_both_classes
+from fraud_jlab.evaluation.metrics import (
+    HEADLINE_METRICS,
+    as_labels,
+    require_both_classes,
+    threshold_at_fpr,
+)
 
 if TYPE_CHECKING:
     from fraud_jlab.tracking.contract import TrackerStore
@@ -48,6 +57,14 @@ FIGURE_METRICS: tuple[str, ...] = (
     "training_time_seconds",
     "average_precision",
     "recall_at_fpr",
+)
+
+#: Columns scoring every algorithm at the threshold giving the same (target) false-positive rate.
+AT_FPR_COLUMNS: tuple[str, ...] = (
+    "threshold_at_fpr",
+    "precision_at_fpr",
+    "recall_at_fpr",
+    "alert_rate_at_fpr",
 )
 
 
@@ -279,6 +296,28 @@ def _select(
     return [defaults[n] for n in names]
 
 
+def operating_point_metrics(y_true: Any, y_score: Any, target_fpr: float) -> dict[str, float]:
+    """Precision, recall, alert rate and false-positive rate at ``threshold_at_fpr``.
+
+    Rows with ``score >= threshold`` are flagged; the threshold is +inf (nothing flagged)
+    when no threshold keeps the FPR within ``target_fpr``; precision is 0.0 then.
+    """
+    y = as_labels(y_true)
+    score = np.asarray(y_score, dtype=np.float64)
+    threshold = threshold_at_fpr(y, score, target_fpr)
+    flagged = score >= threshold
+    tp = int((flagged & (y == 1)).sum())
+    fp = int((flagged & (y == 0)).sum())
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    return {
+        "threshold_at_fpr": threshold,
+        "precision_at_fpr": tp / (tp + fp) if tp + fp else 0.0,
+        "recall_at_fpr": tp / n_pos,
+        "alert_rate_at_fpr": (tp + fp) / y.size,
+        "fpr_at_threshold": fp / n_neg,
+    }
+
+
 def compare_algorithms(
     X_train: Any,
     y_train: Any,
@@ -296,7 +335,9 @@ def compare_algorithms(
     """Train each algorithm on the same split, evaluate on the same holdout, log one run each.
 
     ``algorithms``: None (all four), a subset of ``ALGORITHMS`` by name, or a mapping
-    name -> unfitted estimator. Raises ValidationError for mismatched shapes, NaN features,
+    name -> unfitted estimator. Besides the ``threshold`` metrics the table holds
+    :data:`AT_FPR_COLUMNS`, every algorithm scored where its holdout FPR is at most the
+    evaluator's ``target_fpr`` (0.1%), the comparable operating point. Raises ValidationError for mismatched shapes, NaN features,
     single-class labels or unknown algorithm names, before anything is logged.
     """
     from fraud_jlab.tracking.run import Run
@@ -308,7 +349,12 @@ def compare_algorithms(
     rows: list[dict[str, Any]] = []
     runs: dict[str, str] = {}
     settings: dict[str, dict[str, Any]] = {}
-    notes: list[str] = []
+    notes: list[str] = [
+        f"precision / recall / f1_score / accuracy are at threshold {threshold:g}; class "
+        "weighting moves each model's calibration, so they are NOT comparable across weighted "
+        "and unweighted models. Compare the *_at_fpr columns instead: each algorithm at the "
+        f"threshold where its holdout false-positive rate is <= {evaluator.target_fpr:g}."
+    ]
     for spec in specs:
         with Run(
             experiment_name,
@@ -331,6 +377,20 @@ def compare_algorithms(
             result = evaluator.evaluate_model(
                 spec.estimator, xte, yte, run=run, threshold=threshold
             )
+            proba = np.asarray(spec.estimator.predict_proba(xte))[:, 1]
+            at_fpr = operating_point_metrics(yte, proba, evaluator.target_fpr)
+            logged = {
+                k: v
+                for k, v in at_fpr.items()
+                if k in ("threshold_at_fpr", "precision_at_fpr", "alert_rate_at_fpr")
+                and np.isfinite(v)
+            }
+            run.log_metrics(logged)
+            if not np.isfinite(at_fpr["threshold_at_fpr"]):
+                notes.append(
+                    f"{spec.name}: no threshold keeps the holdout FPR <= "
+                    f"{evaluator.target_fpr:g}; nothing is flagged at that operating point"
+                )
             run.log_metric("training_time_seconds", elapsed)
             run.set_tag("feature_names", ",".join(feature_names)[:5000])
             runs[spec.name] = run.run_id
@@ -340,6 +400,9 @@ def compare_algorithms(
             **{m: result["metrics"][m] for m in HEADLINE_METRICS},
         }
         row["training_time_seconds"] = elapsed
+        # recall_at_fpr stays the evaluator's (a headline metric, logged with its CI)
+        for m in ("threshold_at_fpr", "precision_at_fpr", "alert_rate_at_fpr"):
+            row[m] = at_fpr[m]
         for m in HEADLINE_METRICS:
             row[f"{m}_ci_low"] = result["confidence_intervals"][m]["low"]
             row[f"{m}_ci_high"] = result["confidence_intervals"][m]["high"]

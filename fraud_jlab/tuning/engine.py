@@ -11,6 +11,11 @@ tree splits sit on those cuts, so this gives the very float32 probabilities
 ``XGBClassifier.predict_proba`` computes from raw rows (checked by the tests
 and the benchmark), about twice as fast; scores therefore equal
 scikit-learn's ``average_precision`` / ``roc_auc`` scorers.
+
+With early stopping the booster fits on part of the fold's training rows and
+stops on the rest (see ``fraud_jlab.tuning.folds.early_stopping_split``); the
+chosen round is then scored on the fold's validation rows, which played no
+part in choosing it (stopping on the scored rows would bias the score upwards).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Literal
 import numpy as np
 import xgboost as xgb
 
-from fraud_jlab.tuning.folds import SCORERS, Fold, score
+from fraud_jlab.tuning.folds import SCORERS, Fold, early_stopping_split, score
 from fraud_jlab.tuning.space import ParamValue, xgboost_params
 
 TrialState = Literal["complete", "pruned"]
@@ -70,9 +75,10 @@ def evaluate_group(
 ) -> list[TrialOutcome]:
     """Cross-validate configurations that differ only in ``num_round``.
 
-    With ``early_stopping_rounds`` (one configuration only) each fold stops
-    when the validation metric has not improved for that many rounds and is
-    scored at its best round. ``on_fold`` (one configuration only) may prune.
+    With ``early_stopping_rounds`` (one configuration only) each fold trains on
+    part of its training rows, stops when the metric on the held-out rest has not
+    improved for that many rounds, and is scored at that best round on the fold's
+    validation rows. ``on_fold`` (one configuration only) may prune.
     """
     if len({round_free_key(c) for c in configs}) != 1:
         raise ValueError("evaluate_group takes configurations that differ only in num_round")
@@ -86,13 +92,16 @@ def evaluate_group(
         if early_stopping_rounds is None:
             booster = xgb.train(booster_params, fold.dtrain, num_boost_round=max(rounds))
             limits = rounds
+            dscore = fold.dvalid
         else:
+            inner = early_stopping_split(fold, seed)
+            dscore = inner.dscore
             params = {**booster_params, "eval_metric": SCORERS[scoring][1]}
             booster = xgb.train(
                 params,
-                fold.dtrain,
+                inner.dfit,
                 num_boost_round=rounds[0],
-                evals=[(fold.dvalid, "validation")],
+                evals=[(inner.dstop, "early_stopping")],
                 early_stopping_rounds=early_stopping_rounds,
                 verbose_eval=False,
             )
@@ -101,7 +110,7 @@ def evaluate_group(
         train_share = (time.perf_counter() - started) / len(configs)
         for outcome, k in zip(outcomes, limits, strict=True):
             scored = time.perf_counter()
-            proba = booster.predict(fold.dvalid, iteration_range=(0, k))
+            proba = booster.predict(dscore, iteration_range=(0, k))
             outcome.fold_scores.append(score(scoring, fold.y_valid, np.asarray(proba)))
             outcome.duration_seconds += train_share + time.perf_counter() - scored
         if on_fold is not None and on_fold(fold.index, list(outcomes[0].fold_scores)):

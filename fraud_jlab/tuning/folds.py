@@ -3,6 +3,13 @@
 Each fold's ``QuantileDMatrix`` pair is built once per search and reused by
 every trial: sketching the quantiles is the costly part of a fit on a large
 dataset and does not depend on the hyperparameters.
+
+Early stopping never looks at the rows a trial is scored on: each fold's
+training rows are split once more (seeded, stratified,
+:data:`EARLY_STOPPING_FRACTION` held out), the booster fits on the rest and
+stops on the held-out part, and the chosen round is scored on the fold's
+validation rows. Those inner matrices are built lazily, only when a search
+uses early stopping (:func:`early_stopping_split`).
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from fraud_jlab.errors import ValidationError
+
+#: Share of each fold's training rows held out to decide when to stop (early stopping only).
+EARLY_STOPPING_FRACTION = 0.15
 
 #: Objective metric name -> (scorer on (y_true, probability), XGBoost eval_metric name).
 SCORERS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], str]] = {
@@ -138,6 +148,60 @@ class Fold:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class EarlyStoppingSplit:
+    """A fold's training rows split for early stopping, and the fold's validation rows to score.
+
+    ``dfit`` holds the rows the booster trains on, ``dstop`` the held-out training rows
+    it stops on, ``dscore`` the fold's validation rows (quantised with ``dfit``'s cuts);
+    ``fit_rows`` / ``stop_rows`` are row indices into the full ``X``.
+    """
+
+    dfit: xgb.QuantileDMatrix
+    dstop: xgb.QuantileDMatrix
+    dscore: xgb.QuantileDMatrix
+    fit_rows: np.ndarray
+    stop_rows: np.ndarray
+    valid_rows: np.ndarray
+
+
+def early_stopping_split(
+    fold: Fold, seed: int, fraction: float = EARLY_STOPPING_FRACTION
+) -> EarlyStoppingSplit:
+    """The fold's inner early-stopping split, built on first use and cached per ``(seed, fraction)``.
+
+    Needs the fold's source rows (``build_folds`` records them); ValidationError if
+    the training rows are too few to hold out both classes.
+    """
+    key = f"early_stopping:{seed}:{fraction}"
+    cached = fold.extra.get(key)
+    if isinstance(cached, EarlyStoppingSplit):
+        return cached
+    source = fold.extra.get("source")
+    if source is None:
+        raise ValueError("this fold was built without its source rows; use build_folds")
+    X, y, tr, va, n_jobs, names = source  # noqa: N806 - scikit-learn's name
+    y_tr = y[tr]
+    if int(np.bincount(y_tr, minlength=2).min()) < 2:
+        raise ValidationError(
+            f"fold {fold.index} has too few rows of a class in its training rows to hold out "
+            "an early-stopping set (needs at least 2 of each class)",
+            field="early_stopping_rounds",
+        )
+    fit_rows, stop_rows = train_test_split(
+        tr, test_size=fraction, stratify=y_tr, random_state=seed, shuffle=True
+    )
+    fit_rows, stop_rows = np.sort(fit_rows), np.sort(stop_rows)
+    dfit = xgb.QuantileDMatrix(X[fit_rows], y[fit_rows], nthread=n_jobs, feature_names=names)
+    dstop = xgb.QuantileDMatrix(
+        X[stop_rows], y[stop_rows], ref=dfit, nthread=n_jobs, feature_names=names
+    )
+    dscore = xgb.QuantileDMatrix(X[va], y[va], ref=dfit, nthread=n_jobs, feature_names=names)
+    split = EarlyStoppingSplit(dfit, dstop, dscore, fit_rows, stop_rows, np.asarray(va))
+    fold.extra[key] = split
+    return split
+
+
 def build_folds(
     X: np.ndarray,  # noqa: N803 - scikit-learn's name for the feature matrix
     y: np.ndarray,
@@ -158,5 +222,8 @@ def build_folds(
         dvalid = xgb.QuantileDMatrix(
             X[va], y_va, ref=dtrain, nthread=n_jobs, feature_names=feature_names
         )
-        out.append(Fold(i, dtrain, dvalid, y_va))
+        fold = Fold(i, dtrain, dvalid, y_va)
+        # kept for the lazily built early-stopping split (references, no copies)
+        fold.extra["source"] = (X, y, tr, va, n_jobs, feature_names)
+        out.append(fold)
     return out

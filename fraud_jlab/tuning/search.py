@@ -32,6 +32,7 @@ from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
 from fraud_jlab.tuning.engine import FoldHook, TrialOutcome, evaluate_group, group_by_model
 from fraud_jlab.tuning.folds import (
+    EARLY_STOPPING_FRACTION,
     Fold,
     build_folds,
     check_folds,
@@ -361,7 +362,7 @@ def random_search(
         n_jobs=n_jobs, tree_method=tree_method, track=track, tracker=tracker,
         experiment_name=experiment_name, run_name=run_name, on_trial=on_trial,
         settings={"param_distributions": _describe(param_distributions), "n_iter": n_iter,
-                  "early_stopping_rounds": es},
+                  "early_stopping_rounds": es, **early_stopping_settings(es)},
     )  # fmt: skip
 
     def body() -> None:
@@ -369,6 +370,13 @@ def random_search(
         ctx.evaluate_all(groups, configs, early_stopping_rounds=es)
 
     return run_logged(ctx, body)
+
+
+def early_stopping_settings(es: int | None) -> dict[str, Any]:
+    """Parent-run settings describing the inner early-stopping split (empty without it)."""
+    if es is None:
+        return {}
+    return {"early_stopping_holdout_fraction": EARLY_STOPPING_FRACTION}
 
 
 def _check_early_stopping(value: object) -> int | None:

@@ -133,3 +133,55 @@ def test_nan_features_are_rejected(split: tuple, tracker: SqliteTrackerStore) ->
     with pytest.raises(ValidationError) as err:
         compare_algorithms(X_bad, y_train, X_test, y_test, tracker=tracker)
     assert err.value.field == "X_train"
+
+
+def test_threshold_metrics_at_a_common_fpr_are_reported_and_respect_the_target(
+    tracker: SqliteTrackerStore,
+) -> None:
+    # Given a small fraud-shaped split and a weighted and a differently weighted algorithm
+    from sklearn.ensemble import RandomForestClassifier
+    from xgboost import XGBClassifier
+
+    from fraud_jlab.comparison.algorithms import AT_FPR_COLUMNS, operating_point_metrics
+    from fraud_jlab.datasets import generate_fraud_dataset
+
+    frame = generate_fraud_dataset(6000, fraud_rate=0.02, seed=3)
+    X, y = frame.drop(columns="Class"), frame["Class"].to_numpy()
+    X_train, X_test, y_train, y_test = X.iloc[:4500], X.iloc[4500:], y[:4500], y[4500:]
+    ratio = float((y_train == 0).sum() / (y_train == 1).sum())
+    algorithms = {
+        "XGBoost": XGBClassifier(
+            n_estimators=20, max_depth=3, scale_pos_weight=ratio, n_jobs=1, random_state=0
+        ),
+        "RandomForest": RandomForestClassifier(
+            n_estimators=10, max_depth=5, n_jobs=1, random_state=0
+        ),
+    }
+    # When they are compared
+    result = compare_algorithms(
+        X_train, y_train, X_test, y_test, algorithms=algorithms, tracker=tracker,
+        n_bootstrap=20, n_jobs=1,
+    )  # fmt: skip
+    # Then every algorithm has the operating-point columns next to the 0.5-threshold ones
+    table = result.table.set_index("algorithm")
+    for column in (*AT_FPR_COLUMNS, "precision", "recall", "f1_score"):
+        assert column in table
+    target = 0.001
+    for name, row in table.iterrows():
+        # and its realised holdout FPR at its threshold_at_fpr is within the target
+        proba = algorithms[str(name)].predict_proba(X_test.to_numpy())[:, 1]
+        flagged = proba >= row["threshold_at_fpr"]
+        assert (flagged & (y_test == 0)).sum() / (y_test == 0).sum() <= target
+        assert row["alert_rate_at_fpr"] == pytest.approx(flagged.mean())
+        assert row["precision_at_fpr"] == pytest.approx(
+            (flagged & (y_test == 1)).sum() / max(flagged.sum(), 1)
+        )
+        assert row["recall_at_fpr"] == pytest.approx(
+            operating_point_metrics(y_test, proba, target)["recall_at_fpr"]
+        )
+        # and the new metrics are logged on its run
+        metrics = tracker.get_run(result.runs[str(name)]).metrics
+        for m in ("threshold_at_fpr", "precision_at_fpr", "alert_rate_at_fpr"):
+            assert metrics[m] == pytest.approx(row[m])
+    # And the notes say which threshold metrics are comparable
+    assert any("NOT comparable" in n and "_at_fpr" in n for n in result.notes)

@@ -230,6 +230,64 @@ def test_random_search_early_stopping_logs_best_rounds(small_data: Data) -> None
     assert all(1 <= b < 200 for b in best)
 
 
+def test_early_stopping_stops_on_training_rows_and_scores_on_unseen_validation_rows(
+    small_data: Data, tracker: TrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a search with early stopping and spies on training and prediction
+    X, y = small_data
+    from fraud_jlab.tuning import engine
+    from fraud_jlab.tuning.folds import EarlyStoppingSplit, build_folds, make_folds
+    from fraud_jlab.tuning.sampling import expand_grid
+
+    trained: list[tuple[Any, Any]] = []
+    predicted: list[Any] = []
+    real_train, real_predict = xgb.train, xgb.Booster.predict
+
+    def spy_train(params: Any, dtrain: Any, *args: Any, **kwargs: Any) -> xgb.Booster:
+        trained.append((dtrain, kwargs["evals"][0][0]))
+        return real_train(params, dtrain, *args, **kwargs)
+
+    def spy_predict(self: xgb.Booster, data: Any, *args: Any, **kwargs: Any) -> Any:
+        predicted.append(data)
+        return real_predict(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(engine.xgb, "train", spy_train)
+    monkeypatch.setattr(xgb.Booster, "predict", spy_predict)
+    splits = make_folds(y, 2, 0)
+    folds = build_folds(X, y, splits, n_jobs=1, feature_names=None)
+    # When one configuration is evaluated with early stopping
+    [outcome] = engine.evaluate_group(
+        expand_grid({"num_round": [200], "eta": [0.3]}), folds, scoring="average_precision", seed=0,
+        n_jobs=1, early_stopping_rounds=5,
+    )  # fmt: skip
+    # Then each fold fits and stops on disjoint parts of its training rows, neither of which
+    # is the scored matrix, and scores on the fold's validation rows
+    assert len(trained) == len(predicted) == 2
+    for fold, (tr, va), (dfit, dstop), dscored in zip(
+        folds, splits, trained, predicted, strict=True
+    ):
+        [inner] = [v for v in fold.extra.values() if isinstance(v, EarlyStoppingSplit)]
+        assert dfit is inner.dfit and dstop is inner.dstop and dscored is inner.dscore
+        assert dstop is not dscored and dstop is not fold.dvalid and dfit is not fold.dtrain
+        assert set(inner.stop_rows).isdisjoint(va) and set(inner.fit_rows).isdisjoint(va)
+        assert set(inner.stop_rows).isdisjoint(inner.fit_rows)
+        assert sorted([*inner.stop_rows, *inner.fit_rows]) == sorted(tr)
+        assert np.array_equal(inner.valid_rows, va)
+        assert dstop.num_row() == len(inner.stop_rows) and dscored.num_row() == len(va)
+        assert 0.1 <= len(inner.stop_rows) / len(tr) <= 0.2
+        assert y[inner.stop_rows].sum() >= 1  # stratified: both classes held out
+    assert all(1 <= b < 200 for b in outcome.best_num_rounds)
+    # And the full search still logs each fold's best round and the inner split's size
+    monkeypatch.setattr(engine.xgb, "train", real_train)
+    result = random_search(
+        X, y, {"num_round": [200], "eta": [0.3]}, 1, n_splits=2, early_stopping_rounds=5,
+        tracker=tracker, n_jobs=1)  # fmt: skip
+    best = result.trials[[f"fold_{i}_best_num_round" for i in range(2)]].iloc[0]
+    assert best.between(1, 199).all()
+    parent = tracker.get_run(result.parent_run_id or "")
+    assert parent.tags["early_stopping_holdout_fraction"] == "0.15"
+
+
 def test_bayesian_search_logs_n_trials_and_marks_pruned(
     small_data: Data, tracker: TrackerStore
 ) -> None:
