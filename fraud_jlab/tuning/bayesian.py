@@ -21,7 +21,13 @@ from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tuning.folds import check_positive_int, check_seed
 from fraud_jlab.tuning.progress import TrialCallback
 from fraud_jlab.tuning.sampling import bayesian_space
-from fraud_jlab.tuning.search import DEFAULT_EXPERIMENT, TuningResult, prepare, run_logged
+from fraud_jlab.tuning.search import (
+    DEFAULT_EXPERIMENT,
+    TuningResult,
+    early_stopping_settings,
+    prepare,
+    run_logged,
+)
 from fraud_jlab.tuning.space import ParamValue, canonicalize
 
 
@@ -93,7 +99,7 @@ def bayesian_search(
         settings={"search_space": repr({k: v.model_dump() for k, v in sorted(space.items())})[:2000],
                   "sampler": f"TPESampler(seed={seed})",
                   "pruner": f"MedianPruner(n_startup_trials={n_startup_trials})" if prune else "none",
-                  "early_stopping_rounds": es},
+                  "early_stopping_rounds": es, **early_stopping_settings(es)},
     )  # fmt: skip
     pruner: optuna.pruners.BasePruner = (
         optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=0)

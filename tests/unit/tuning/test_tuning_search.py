@@ -370,6 +370,19 @@ def test_bayesian_early_stopping_scores_each_fold_at_its_best_round(small_data: 
         assert result.trials[f"fold_{i}_best_num_round"].between(1, 199).all()
 
 
+def test_bayesian_early_stopping_records_the_inner_split_on_the_parent(
+    small_data: Data, tracker: TrackerStore
+) -> None:
+    X, y = small_data
+    result = bayesian_search(
+        X, y, {"num_round": [200], "eta": (0.2, 0.3)}, 1, n_splits=2, early_stopping_rounds=5,
+        prune=False, tracker=tracker, n_jobs=1,
+    )  # fmt: skip
+    assert result.parent_run_id is not None
+    parent = tracker.get_run(result.parent_run_id)
+    assert parent.tags["early_stopping_holdout_fraction"] == "0.15"
+
+
 def test_parallel_workers_give_identical_scores_and_trial_order(
     small_data: Data, tracker: TrackerStore
 ) -> None:
