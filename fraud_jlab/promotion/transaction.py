@@ -339,15 +339,15 @@ class Transaction:
                 continue
             try:
                 if want is None:
-                    self._retrying(lambda p=path: self.store.delete_parameter("restore_parameter", p))
+                    self._retrying(
+                        lambda p=path: self.store.delete_parameter("restore_parameter", p)
+                    )
                 else:
                     self._retrying(
                         lambda p=path, w=want: self.store.put_parameter("restore_parameter", p, w)
                     )
             except StepFailed as exc:
-                problems.append(
-                    f"restoring {path} failed ({error_code(exc.cause) or exc.cause})"
-                )
+                problems.append(f"restoring {path} failed ({error_code(exc.cause) or exc.cause})")
         config_url = f"s3://{self.store.bucket}/{CONFIG_KEY}"
         try:
             body, etag = self._retrying(lambda: self.store.read_object("restore_read", CONFIG_KEY))
