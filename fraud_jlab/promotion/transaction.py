@@ -21,6 +21,7 @@ released in ``finally``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -303,6 +304,12 @@ class Transaction:
                 self.sleep(delay)
         return fn()
 
+    def _restore_parameter(self, path: str, want: str | None) -> None:
+        if want is None:
+            self.store.delete_parameter("restore_parameter", path)
+        else:
+            self.store.put_parameter("restore_parameter", path, want)
+
     def _restore(
         self, record: PromotionRecord, before: Snapshot, change: Change, new_bytes: bytes | None
     ) -> list[str]:
@@ -338,14 +345,7 @@ class Transaction:
                 problems.append(f"{path} is {now!r}, changed by someone else; left as is")
                 continue
             try:
-                if want is None:
-                    self._retrying(
-                        lambda p=path: self.store.delete_parameter("restore_parameter", p)
-                    )
-                else:
-                    self._retrying(
-                        lambda p=path, w=want: self.store.put_parameter("restore_parameter", p, w)
-                    )
+                self._retrying(functools.partial(self._restore_parameter, path, want))
             except StepFailed as exc:
                 problems.append(f"restoring {path} failed ({error_code(exc.cause) or exc.cause})")
         config_url = f"s3://{self.store.bucket}/{CONFIG_KEY}"
