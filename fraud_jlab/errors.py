@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
 #: How many characters of a user-supplied value an error message echoes.
 ECHO_LIMIT = 100
 
