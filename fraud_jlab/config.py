@@ -20,6 +20,8 @@ from typing import Any
 from traitlets import Float, Int, Unicode, default
 from traitlets.config import Config, Configurable
 
+from fraud_jlab.redact import redact_value
+
 ENV_PREFIX = "FRAUD_JLAB_"
 
 
@@ -133,8 +135,10 @@ class FraudJlab(Configurable):
             setattr(self, name, value)
 
     def public_dict(self) -> dict[str, Any]:
-        """Every setting as plain JSON values; none of them is a secret."""
-        return {name: getattr(self, name) for name in sorted(self.traits(config=True))}
+        """Every setting as plain JSON values, credentials in URIs masked (``***@``)."""
+        return {
+            name: redact_value(getattr(self, name)) for name in sorted(self.traits(config=True))
+        }
 
 
 _settings: FraudJlab | None = None

@@ -17,6 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+#: How many characters of a user-supplied value an error message echoes.
+ECHO_LIMIT = 100
+
+
+def shorten(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters for long input.
+
+    ``shorten("x" * 40000)`` -> ``'xxx…'... (40000 characters)`` so a hostile
+    40 KB identifier is not echoed back in full.
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[:limit]}... ({size} characters)"
+
 
 class FraudJlabError(Exception):
     """Base class of every error fraud_jlab raises on purpose."""
@@ -41,7 +57,7 @@ class NotFoundError(FraudJlabError, LookupError):
     def __init__(self, kind: str, identifier: str, hint: str = ""):
         self.kind = kind
         self.identifier = identifier
-        msg = f"Unknown {kind}: {identifier!r}."
+        msg = f"Unknown {kind}: {shorten(identifier)}."
         if hint:
             msg += f" {hint}"
         super().__init__(msg)

@@ -24,6 +24,12 @@ import { IFraudJlabService } from './tokens';
 export const API_NAMESPACE = 'fraud-jlab/api';
 
 /**
+ * Longest encoded query `listRuns` sends as `GET runs?...`; longer ones go as
+ * `POST runs/search` with a JSON body.
+ */
+export const MAX_GET_QUERY_LENGTH = 8 * 1024;
+
+/**
  * An error answered by the fraud_jlab server (or a network failure, status 0).
  *
  * `message` is the server's message, suitable to show the user as is.
@@ -130,6 +136,24 @@ export class FraudJlabService implements IFraudJlabService {
       params.append('page_token', query.pageToken);
     }
     const qs = params.toString();
+    if (qs.length > MAX_GET_QUERY_LENGTH) {
+      // Too long for a URL (the server resets requests over 64 KB of headers):
+      // the same search with the query in a JSON body.
+      const body: Record<string, unknown> = {
+        filter: query.filter ?? '',
+        order_by: query.orderBy ?? []
+      };
+      if (query.maxResults !== undefined) {
+        body.max_results = query.maxResults;
+      }
+      if (query.pageToken) {
+        body.page_token = query.pageToken;
+      }
+      return this.requestAPI<IRunsPage>('runs/search', {
+        ...postJSON(body),
+        signal
+      });
+    }
     return this.requestAPI<IRunsPage>(qs ? `runs?${qs}` : 'runs', { signal });
   }
 

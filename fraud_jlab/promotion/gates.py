@@ -4,6 +4,8 @@
 - ``average_precision_vs_production``: the run's ``average_precision`` is not
   below the production run's by more than ``FraudJlab.max_average_precision_drop``
   (skipped, and passed, when either value is unknown).
+- ``run_status``: the run finished (status ``completed``); a ``running`` or
+  ``failed`` run is only promotable with ``force`` (recorded in the ledger).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fraud_jlab.promotion.models import Gate
 def evaluate_gates(
     metrics: Mapping[str, float],
     *,
+    run_status: str | None = None,
     min_accuracy: float,
     max_average_precision_drop: float,
     production_run_id: str | None,
@@ -72,6 +75,19 @@ def evaluate_gates(
                     f"average_precision {candidate:.6g} vs production run {production_run_id} "
                     f"{baseline:.6g}: drop {drop:.6g} {'<=' if ok else '>'} allowed "
                     f"{max_average_precision_drop:g}"
+                ),
+            )
+        )
+    if run_status is not None:
+        done = run_status == "completed"
+        gates.append(
+            Gate(
+                name="run_status",
+                passed=done,
+                detail=(
+                    "the run is completed"
+                    if done
+                    else f"the run has status {run_status!r}; only a completed run may be promoted"
                 ),
             )
         )

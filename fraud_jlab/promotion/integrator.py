@@ -11,7 +11,8 @@ inherited from :class:`fraud_jlab.promotion.building_blocks.ProductionBuildingBl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fraud_jlab.errors import NotFoundError, ValidationError
@@ -50,8 +51,11 @@ class ProductionIntegrator(ProductionBuildingBlocks):
 
     Clients default to ``fraud_jlab.aws.client(...)``, the tracker to
     ``fraud_jlab.tracking.get_tracker()``, settings to ``get_settings()``;
-    ``clock`` returns the current time (timezone-aware UTC).
+    ``clock`` returns the current time (timezone-aware UTC). ``retry_sleep`` is what
+    waits between the tries of a failed restore or lock-release call (tests replace it).
     """
+
+    retry_sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def promote_to_production(
         self,
@@ -261,6 +265,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
                 ch.run_id, promotion_id=pid, approver=ch.approver
             ),
             stop_pipeline=self._stop_pipeline,
+            sleep=self.retry_sleep,
         )
 
     def _tracked(self, run_id: str) -> str | None:
@@ -301,6 +306,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
                 )
         return evaluate_gates(
             run.metrics,
+            run_status=run.status,
             min_accuracy=self.settings.min_accuracy,
             max_average_precision_drop=self.settings.max_average_precision_drop,
             production_run_id=production_run_id,

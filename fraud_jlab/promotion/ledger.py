@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.errors import NotFoundError, ValidationError, shorten
 from fraud_jlab.promotion.models import PromotionRecord
 from fraud_jlab.promotion.state import ProductionStore, aws_step
 
@@ -38,7 +38,8 @@ def check_promotion_id(promotion_id: str, field: str = "promotion_id") -> str:
     """Raise ValidationError unless ``promotion_id`` is a 26-character ULID."""
     if not isinstance(promotion_id, str) or not _ID_RE.match(promotion_id):
         raise ValidationError(
-            f"{field} must be a 26-character promotion id (ULID), got {promotion_id!r}", field=field
+            f"{field} must be a 26-character promotion id (ULID), got {shorten(promotion_id)}",
+            field=field,
         )
     return promotion_id
 

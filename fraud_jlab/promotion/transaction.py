@@ -21,12 +21,14 @@ released in ``finally``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fraud_jlab.aws import error_code
 from fraud_jlab.errors import (
@@ -56,6 +58,9 @@ from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.ids import new_id
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+#: Sleeps between the tries of a failed restore call (so 3 tries in all).
+RESTORE_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.2)
 
 
 @dataclass
@@ -96,6 +101,9 @@ class Transaction:
     clock: Callable[[], datetime]
     start_pipeline: Callable[[str, Change], str]
     stop_pipeline: Callable[[str], None]
+    #: Called with the seconds to wait between the tries of a failed restore call.
+    sleep: Callable[[float], None] = time.sleep
+    retry_delays: tuple[float, ...] = RESTORE_RETRY_DELAYS
 
     def run(self, change: Change) -> PromotionRecord:
         """Apply ``change``; returns the completed ledger record or raises (see module doc)."""
@@ -281,9 +289,36 @@ class Transaction:
             message, step=step, aws_error_code=code, production_unchanged=status == "rolled_back"
         )
 
+    def _retrying(self, fn: Callable[[], T]) -> T:
+        """``fn()``, retried with backoff on StepFailed (``retry_delays`` sleeps between tries)."""
+        for delay in self.retry_delays:
+            try:
+                return fn()
+            except StepFailed as exc:
+                log.warning(
+                    "Restore step %s failed (%s); retrying in %.2fs",
+                    exc.step,
+                    error_code(exc.cause) or exc.cause,
+                    delay,
+                )
+                self.sleep(delay)
+        return fn()
+
+    def _restore_parameter(self, path: str, want: str | None) -> None:
+        if want is None:
+            self.store.delete_parameter("restore_parameter", path)
+        else:
+            self.store.put_parameter("restore_parameter", path, want)
+
     def _restore(
         self, record: PromotionRecord, before: Snapshot, change: Change, new_bytes: bytes | None
     ) -> list[str]:
+        """Put production back to ``before``; the list of what is left (empty when verified).
+
+        Every step is tried (each SSM path, then the config), each retried with
+        backoff; a failed step does not stop the others. Production is then re-read
+        and every path/key still differing from ``before`` is named.
+        """
         problems: list[str] = []
         if record.pipeline_execution_arn:
             try:
@@ -295,42 +330,52 @@ class Transaction:
                     f"({error_code(exc) or exc}); stop it in the Step Functions console"
                 )
         try:
-            current, _ = self.store.read_parameters("restore_read")
-            for path, want in before.values.items():
-                now = current.get(path)
-                if now == want:
-                    continue
-                if now != change.desired_ssm.get(path):
-                    problems.append(f"{path} is {now!r}, changed by someone else; left as is")
-                elif want is None:
-                    self.store.delete_parameter("restore_parameter", path)
-                else:
-                    self.store.put_parameter("restore_parameter", path, want)
-            body, etag = self.store.read_object("restore_read", CONFIG_KEY)
+            current: dict[str, str | None] | None = self._retrying(
+                lambda: self.store.read_parameters("restore_read")[0]
+            )
+        except StepFailed as exc:
+            # Unknown: restore every path this attempt meant to change (we hold the lock).
+            log.error("Could not read the parameters to restore them: %s", exc)
+            current = None
+        for path, want in before.values.items():
+            now = current.get(path) if current is not None else change.desired_ssm.get(path)
+            if now == want:
+                continue
+            if now != change.desired_ssm.get(path):
+                problems.append(f"{path} is {now!r}, changed by someone else; left as is")
+                continue
+            try:
+                self._retrying(functools.partial(self._restore_parameter, path, want))
+            except StepFailed as exc:
+                problems.append(f"restoring {path} failed ({error_code(exc.cause) or exc.cause})")
+        config_url = f"s3://{self.store.bucket}/{CONFIG_KEY}"
+        try:
+            body, etag = self._retrying(lambda: self.store.read_object("restore_read", CONFIG_KEY))
             if body != before.config_bytes:
                 if body != new_bytes or etag is None:
-                    problems.append(
-                        f"s3://{self.store.bucket}/{CONFIG_KEY} was changed by someone else; left as is"
-                    )
+                    problems.append(f"{config_url} was changed by someone else; left as is")
                 elif before.config_bytes is None:
-                    self.store.delete_config("restore_config", etag)
+                    self._retrying(lambda: self.store.delete_config("restore_config", etag))
                 else:
-                    self.store.put_config("restore_config", before.config_bytes, etag)
+                    old = before.config_bytes
+                    self._retrying(lambda: self.store.put_config("restore_config", old, etag))
         except StepFailed as exc:
             problems.append(
-                f"restore step '{exc.step}' failed ({error_code(exc.cause) or exc.cause})"
+                f"restoring {config_url} failed at '{exc.step}' "
+                f"({error_code(exc.cause) or exc.cause})"
             )
-        if problems:
-            return problems
         try:
-            after = self.store.snapshot("verify")
+            after = self._retrying(lambda: self.store.snapshot("verify"))
         except StepFailed as exc:
-            return [f"could not verify the restore ({error_code(exc.cause) or exc.cause})"]
+            problems.append(f"could not verify the restore ({error_code(exc.cause) or exc.cause})")
+            return problems
         wrong = [p for p in before.values if after.values[p] != before.values[p]]
         if after.config_bytes != before.config_bytes:
-            wrong.append(f"s3://{self.store.bucket}/{CONFIG_KEY}")
-        if wrong:
-            problems.append("verification found these differ from before: " + ", ".join(wrong))
+            wrong.append(config_url)
+        if not wrong:
+            # Verified equal to before: only a pipeline that could not be stopped is left.
+            return [p for p in problems if p.startswith("pipeline execution")]
+        problems.append("left changed (differ from before): " + ", ".join(wrong))
         return problems
 
     def _finish_failed(

@@ -67,12 +67,38 @@ def _pydantic_errors(exc: pydantic.ValidationError) -> tuple[list[str], str | No
     return lines, first_field
 
 
+#: Caps on an error body: message characters, entries of ``errors``, characters of each.
+MAX_ERROR_MESSAGE = 1000
+MAX_ERROR_ENTRIES = 20
+MAX_ERROR_ENTRY = 300
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... (truncated, {len(text)} characters)"
+
+
 def error_status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """Map an exception to ``(status, {"message", "errors", "field"})``.
 
     The single mapping from :mod:`fraud_jlab.errors` to HTTP; 500 hides the
-    exception text (the caller logs the traceback).
+    exception text (the caller logs the traceback). The body is capped (message,
+    number and size of ``errors``, ``field``) so echoed input never makes it large.
     """
+    status, body = _status_and_body(exc)
+    errors = [_cap(str(e), MAX_ERROR_ENTRY) for e in body["errors"][:MAX_ERROR_ENTRIES]]
+    if len(body["errors"]) > MAX_ERROR_ENTRIES:
+        errors.append(f"... and {len(body['errors']) - MAX_ERROR_ENTRIES} more")
+    field = body["field"]
+    return status, {
+        "message": _cap(str(body["message"]), MAX_ERROR_MESSAGE),
+        "errors": errors,
+        "field": _cap(field, 100) if isinstance(field, str) else field,
+    }
+
+
+def _status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, pydantic.ValidationError):
         lines, field = _pydantic_errors(exc)
         message = "Invalid request: " + "; ".join(lines)

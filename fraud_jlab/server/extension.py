@@ -16,6 +16,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 
 from fraud_jlab.config import FraudJlab, set_settings
+from fraud_jlab.redact import redact_uri
 from fraud_jlab.server import compare_handlers, promotion_handlers, runs_handlers
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.tracking.registry import tracker_from_uri
@@ -62,7 +63,7 @@ class FraudJlabExtension(ExtensionApp):
         self.log.info(
             "fraud_jlab: tracking runs with %s at %s",
             type(tracker).__name__,
-            settings.tracking_uri,
+            redact_uri(settings.tracking_uri),
         )
 
     def initialize_handlers(self) -> None:

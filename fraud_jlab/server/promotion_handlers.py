@@ -3,7 +3,8 @@
 Thin: parse, call :class:`fraud_jlab.promotion.ProductionIntegrator` in a
 worker thread, write the model. The approver is always the authenticated
 Jupyter user, never a body field; production-changing verbs are also
-``@authorized`` against ``fraud_jlab_promotions``.
+``@authorized`` against ``fraud_jlab_promotions`` (action "write"), and so are
+the reads of promotions and production (action "read", from the HTTP method).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class PromotionsHandler(PromotionAuthorizedHandler):
     }
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         max_results = self.query_int("max_results", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
         page_token = self.query_str("page_token") or None
@@ -126,7 +128,7 @@ class PromotionsHandler(PromotionAuthorizedHandler):
         self.write_model(result, status=200 if isinstance(result, PromotionPlan) else 201)
 
 
-class PromotionHandler(FraudJlabHandler):
+class PromotionHandler(PromotionAuthorizedHandler):
     """``GET promotions/{promotion_id}``."""
 
     operations = {
@@ -141,6 +143,7 @@ class PromotionHandler(FraudJlabHandler):
     }
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, promotion_id: str) -> None:
         record = await self.run_blocking(lambda: _integrator(self).get_promotion(promotion_id))
         self.write_model(record)
@@ -174,7 +177,7 @@ class RollbackHandler(PromotionAuthorizedHandler):
         self.write_model(record, status=201)
 
 
-class ProductionHandler(FraudJlabHandler):
+class ProductionHandler(PromotionAuthorizedHandler):
     """``GET production``: what is live and which promotion put it there."""
 
     operations = {
@@ -188,6 +191,7 @@ class ProductionHandler(FraudJlabHandler):
     }
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         view = await self.run_blocking(lambda: _integrator(self).current_production())
         self.write_model(view)

@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 import tornado.web
+from pydantic import BaseModel, ConfigDict, Field
 
 from fraud_jlab.server.api_models import ExperimentsResponse, InfoResponse
 from fraud_jlab.server.base import FraudJlabHandler
@@ -66,6 +67,48 @@ class RunsHandler(FraudJlabHandler):
         page_token = self.query_str("page_token") or None
         page = await self.run_blocking(
             self.tracker.search_runs, filter_string, order_by, max_results, page_token
+        )
+        self.write_model(page)
+
+
+class RunsSearchRequest(BaseModel):
+    """Body of ``POST runs/search``: the query of ``GET runs``, for filters too long for a URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: str = Field("", description="Filter expression, as in `GET runs`.")
+    order_by: list[str] = Field(
+        default_factory=list, description="Sort keys, each optionally `ASC|DESC`."
+    )
+    max_results: int = Field(
+        DEFAULT_MAX_RESULTS, ge=1, le=MAX_RESULTS_LIMIT, description="Page size."
+    )
+    page_token: str | None = Field(None, description="`next_page_token` of the previous page.")
+
+
+class RunsSearchHandler(FraudJlabHandler):
+    """``POST runs/search``: ``GET runs`` with the query in a JSON body (no URL size limit)."""
+
+    operations = {
+        "post": Operation(
+            operation_id="searchRunsPost",
+            summary="Search runs (same as GET runs) with the query in a JSON body",
+            description="For filters too long for a URL; same results and paging as `GET runs`.",
+            tags=("runs",),
+            request_model=RunsSearchRequest,
+            responses={200: RunsPage},
+        )
+    }
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        body = self.parse_body(RunsSearchRequest)
+        page = await self.run_blocking(
+            self.tracker.search_runs,
+            body.filter,
+            [part.strip() for key in body.order_by for part in key.split(",") if part.strip()],
+            body.max_results,
+            body.page_token or None,
         )
         self.write_model(page)
 
@@ -169,6 +212,7 @@ def routes() -> list[tuple[str, type[FraudJlabHandler]]]:
     """Routes of this module, relative to ``<base_url>fraud-jlab/api/``."""
     return [
         (r"runs", RunsHandler),
+        (r"runs/search", RunsSearchHandler),
         (r"runs/(?P<run_id>[^/]+)", RunHandler),
         (r"experiments", ExperimentsHandler),
         (r"info", InfoHandler),

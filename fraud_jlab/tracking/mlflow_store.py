@@ -34,6 +34,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
+from fraud_jlab.redact import redact_text, redact_uri
 from fraud_jlab.tracking.contract import (
     ArtifactInfo,
     ExperimentSummary,
@@ -112,12 +113,13 @@ class MlflowTrackerStore(TrackerStore):
                     self._client.search_experiments(max_results=1)
             except MlflowException as exc:
                 raise ValidationError(
-                    f"cannot open MLflow tracking URI {self.tracking_uri!r}: {exc.message}",
+                    f"cannot open MLflow tracking URI {redact_uri(self.tracking_uri)!r}: "
+                    f"{redact_text(exc.message)}",
                     field="tracking_uri",
                 ) from None
 
     def __repr__(self) -> str:
-        return f"MlflowTrackerStore({self.tracking_uri!r})"
+        return f"MlflowTrackerStore({redact_uri(self.tracking_uri)!r})"
 
     # --- helpers -----------------------------------------------------------
     def _now_ms(self) -> int:

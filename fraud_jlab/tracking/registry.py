@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fraud_jlab.config import get_settings
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.redact import redact_uri
 from fraud_jlab.tracking.contract import TrackerStore
 
 _lock = threading.Lock()
@@ -71,7 +72,7 @@ def tracker_from_uri(uri: str) -> TrackerStore:
         else:
             if "://" in uri:
                 raise ValidationError(
-                    f"tracking_uri {uri!r} has an unknown scheme; use one of "
+                    f"tracking_uri {redact_uri(uri)!r} has an unknown scheme; use one of "
                     + ", ".join(repr(s) for s in _SCHEMES)
                     + " or a file path",
                     field="tracking_uri",

@@ -143,3 +143,29 @@ async def test_authorizer_can_deny_promotions_but_not_reads(
 
     status, _ = await fj_api("GET", "runs")
     assert status == 200
+
+
+class _DenyPromotionReads(Authorizer):
+    """Allows everything except reading fraud_jlab promotions."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return not (resource == PROMOTIONS_AUTH_RESOURCE and action == "read")
+
+
+def test_promotion_reads_are_decorated_authorized() -> None:
+    for route, handler in collect_routes():
+        if route.startswith(("promotions", "production")) and "get" in implemented_verbs(handler):
+            assert issubclass(handler, PromotionAuthorizedHandler), route
+            assert _is_authorized_wrapper(handler.get.__wrapped__), f"GET {route}"
+
+
+@pytest.mark.parametrize(
+    "fj_extra_config", [{"ServerApp": {"authorizer_class": _DenyPromotionReads}}]
+)
+async def test_authorizer_can_deny_promotion_reads_but_not_runs(fj_api: Any) -> None:
+    for path in (("promotions",), ("promotions", "01J0000000000000000000000X"), ("production",)):
+        status, body = await fj_api("GET", *path)
+        assert status == 403, path
+        assert PROMOTIONS_AUTH_RESOURCE in body["message"]
+    status, _ = await fj_api("GET", "runs")
+    assert status == 200

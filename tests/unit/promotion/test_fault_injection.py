@@ -80,6 +80,8 @@ def test_failing_each_call_leaves_production_byte_identical(
     aws_env: AwsEnv, tracker: SqliteTrackerStore
 ) -> None:
     integ, candidate = _setup(aws_env, tracker)
+    # One try per call here: retries of the restore/release are tested separately below.
+    integ.lock.release_delays = ()
     timings: list[float] = []
     for n, (call, step, phase) in enumerate(MATRIX, start=1):
         # Given production as it is now
@@ -159,9 +161,10 @@ def test_failed_restore_is_reported_with_what_is_left(
     aws_env: AwsEnv, tracker: SqliteTrackerStore
 ) -> None:
     integ, candidate = _setup(aws_env, tracker)
-    # Fail put_parameter:max_depth (call 14) and the first restore write (call 16:
-    # 15 is the restore read, 16 restores objective).
-    failing({14, 16}, aws_env)
+    integ.retry_sleep = lambda _s: None
+    # Fail put_parameter:max_depth (call 14) and every try of the first restore write
+    # (calls 16-18: 15 is the restore read, 16 restores objective, 17 and 18 retry it).
+    failing({14, 16, 17, 18}, aws_env)
     with pytest.raises(AwsOperationError) as info:
         integ.promote_run(candidate, approver="bob", reason="x")
     message = str(info.value)
