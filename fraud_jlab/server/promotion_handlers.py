@@ -114,7 +114,7 @@ class PromotionsHandler(PromotionAuthorizedHandler):
         max_results = self.query_int("max_results", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
         page_token = self.query_str("page_token") or None
         page = await self.run_blocking(
-            lambda: _integrator(self).list_promotions(max_results, page_token)
+            lambda: _integrator(self).list_promotions(max_results, page_token), pool="aws"
         )
         self.write_model(page)
 
@@ -122,7 +122,7 @@ class PromotionsHandler(PromotionAuthorizedHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(PromotionRequest)
-        result = await self.run_blocking(_promote, self, body, self.user_name)
+        result = await self.run_blocking(_promote, self, body, self.user_name, pool="aws")
         self.write_model(result, status=200 if isinstance(result, PromotionPlan) else 201)
 
 
@@ -142,7 +142,9 @@ class PromotionHandler(FraudJlabHandler):
 
     @tornado.web.authenticated
     async def get(self, promotion_id: str) -> None:
-        record = await self.run_blocking(lambda: _integrator(self).get_promotion(promotion_id))
+        record = await self.run_blocking(
+            lambda: _integrator(self).get_promotion(promotion_id), pool="aws"
+        )
         self.write_model(record)
 
 
@@ -169,7 +171,8 @@ class RollbackHandler(PromotionAuthorizedHandler):
         record = await self.run_blocking(
             lambda: _integrator(self).rollback_to(
                 promotion_id, approver=approver, reason=body.reason
-            )
+            ),
+            pool="aws",
         )
         self.write_model(record, status=201)
 
@@ -189,7 +192,7 @@ class ProductionHandler(FraudJlabHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        view = await self.run_blocking(lambda: _integrator(self).current_production())
+        view = await self.run_blocking(lambda: _integrator(self).current_production(), pool="aws")
         self.write_model(view)
 
 
