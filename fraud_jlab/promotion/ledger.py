@@ -183,8 +183,11 @@ class PromotionLedger:
         return records, next_token
 
     def latest_completed(self) -> PromotionRecord | None:
-        """The newest completed record (promotion or rollback), or None."""
+        """The newest completed record (promotion or rollback), or None.
+
+        ``recovery`` records are skipped: they restore the state an earlier record put.
+        """
         for record in self.records(self.ids()):
-            if record.status == "completed":
+            if record.status == "completed" and record.kind != "recovery":
                 return record
         return None

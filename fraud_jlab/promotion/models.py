@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PromotionKind = Literal["promotion", "rollback"]
+PromotionKind = Literal["promotion", "rollback", "recovery"]
 PromotionStatus = Literal["completed", "rolled_back", "failed"]
 
 
@@ -119,6 +119,19 @@ class PromotionsPage(BaseModel):
     next_page_token: str | None = None
 
 
+class UnfinishedAttempt(BaseModel):
+    """A promotion whose process died before writing its final record (see recovery.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotion_id: str
+    kind: PromotionKind
+    run_id: str
+    approver: str
+    started: datetime
+    message: str
+
+
 class ProductionView(BaseModel):
     """``GET production``: what is live and the promotion that put it there."""
 
@@ -127,3 +140,10 @@ class ProductionView(BaseModel):
     ssm: dict[str, str | None]
     config: dict[str, Any] | None = None
     promotion: PromotionRecord | None = None
+    unfinished: list[UnfinishedAttempt] = Field(
+        default_factory=list,
+        description=(
+            "Attempts whose process died mid-promotion: production may be half-written "
+            "until POST production/recover restores the state before them."
+        ),
+    )
