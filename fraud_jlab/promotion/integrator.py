@@ -223,13 +223,14 @@ class ProductionIntegrator(ProductionBuildingBlocks):
     def list_promotions(
         self, max_results: int = 50, page_token: str | None = None
     ) -> PromotionsPage:
-        """Ledger records, newest first."""
+        """Ledger records, newest first; the first page also lists attempts in progress."""
         try:
             records, token = self.ledger.page(max_results, page_token)
+            pending = [] if page_token else recovery.in_progress(self.store, self.clock())
         except StepFailed as exc:
             self._raise_mapped(exc)
             raise
-        return PromotionsPage(promotions=records, next_page_token=token)
+        return PromotionsPage(promotions=records, next_page_token=token, in_progress=pending)
 
     def ledger_get(self, promotion_id: str) -> PromotionRecord:
         try:

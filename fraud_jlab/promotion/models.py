@@ -110,15 +110,6 @@ class PromotionPlan(BaseModel):
     diff: PlanDiff
 
 
-class PromotionsPage(BaseModel):
-    """One page of the ledger, newest first."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    promotions: list[PromotionRecord]
-    next_page_token: str | None = None
-
-
 class UnfinishedAttempt(BaseModel):
     """A promotion whose process died before writing its final record (see recovery.py)."""
 
@@ -130,6 +121,29 @@ class UnfinishedAttempt(BaseModel):
     approver: str
     started: datetime
     message: str
+    live: bool = Field(
+        default=False,
+        description=(
+            "True while its lock may still be held by the live process (a promotion in "
+            "progress); false when its process died (recover it)."
+        ),
+    )
+
+
+class PromotionsPage(BaseModel):
+    """One page of the ledger, newest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotions: list[PromotionRecord]
+    next_page_token: str | None = None
+    in_progress: list[UnfinishedAttempt] = Field(
+        default_factory=list,
+        description=(
+            "First page only: attempts without a final record (status in_progress), "
+            "live ones and ones whose process died."
+        ),
+    )
 
 
 class ProductionView(BaseModel):

@@ -138,7 +138,34 @@ def unfinished(
     ]
 
 
-def summary(record: PromotionRecord) -> UnfinishedAttempt:
+def in_progress(store: ProductionStore, now: datetime) -> list[UnfinishedAttempt]:
+    """Every attempt without a final record, newest first, live or not."""
+    pending = attempt_ids_without_record(store)
+    if not pending:
+        return []
+    lock = read_lock(store)
+    out = []
+    for pid in reversed(pending):
+        live = lock_is_live_for(lock, pid, now)
+        out.append(summary(read_attempt(store, pid), live=live))
+    return out
+
+
+def summary(record: PromotionRecord, *, live: bool = False) -> UnfinishedAttempt:
+    if live:
+        message = (
+            f"Promotion {record.promotion_id} of run {record.run_id} by {record.approver} "
+            f"is in progress (started {record.timestamp.isoformat()})."
+        )
+        return UnfinishedAttempt(
+            promotion_id=record.promotion_id,
+            kind=record.kind,
+            run_id=record.run_id,
+            approver=record.approver,
+            started=record.timestamp,
+            message=message,
+            live=True,
+        )
     return UnfinishedAttempt(
         promotion_id=record.promotion_id,
         kind=record.kind,

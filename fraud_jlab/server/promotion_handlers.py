@@ -56,6 +56,25 @@ class RollbackRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
 
 
+class RecoverRequest(BaseModel):
+    """``POST production/recover`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Why (recorded in the recovery record)."
+    )
+
+
+class RecoverResponse(BaseModel):
+    """What ``POST production/recover`` wrote: each attempt's final record, then the
+    ``recovery`` record (empty when nothing was unfinished)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[PromotionRecord]
+
+
 def _integrator(handler: FraudJlabHandler) -> ProductionIntegrator:
     # Built inside the worker thread: boto3 clients are created per request.
     return ProductionIntegrator(settings=handler.fraud_settings, tracker=handler.tracker)
@@ -196,11 +215,40 @@ class ProductionHandler(FraudJlabHandler):
         self.write_model(view)
 
 
+class RecoverHandler(PromotionAuthorizedHandler):
+    """``POST production/recover``: restore production from attempts whose process died."""
+
+    operations = {
+        "post": Operation(
+            operation_id="recoverProduction",
+            summary=(
+                "Restore the state before every unfinished promotion (its process died) "
+                "and record it"
+            ),
+            tags=("promotions",),
+            request_model=RecoverRequest,
+            responses={200: RecoverResponse},
+            errors=(409, 502),
+        )
+    }
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse_body(RecoverRequest)
+        approver = self.user_name
+        records = await self.run_blocking(
+            lambda: _integrator(self).recover(approver=approver, reason=body.reason), pool="aws"
+        )
+        self.write_model(RecoverResponse(records=records))
+
+
 def routes() -> list[tuple[str, type]]:
     """Promotion routes relative to ``fraud-jlab/api/``."""
     return [
         (r"promotions", PromotionsHandler),
         (r"promotions/(?P<promotion_id>[^/]+)/rollback", RollbackHandler),
         (r"promotions/(?P<promotion_id>[^/]+)", PromotionHandler),
+        (r"production/recover", RecoverHandler),
         (r"production", ProductionHandler),
     ]
