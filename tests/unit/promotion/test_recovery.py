@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from promotion_env import BUCKET, AwsEnv, make_run
 
+from fraud_jlab.config import FraudJlab
 from fraud_jlab.errors import ConflictError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
@@ -168,3 +169,69 @@ def test_recover_with_nothing_unfinished_writes_nothing(
     assert integrator.recover(approver="ops", reason="check") == []
     assert aws_env.key_set() == before
     assert BUCKET
+
+
+def _age_lock(env: AwsEnv) -> None:
+    """Make the dead attempt's lock older than the grace period (as time passing would)."""
+    lock = json.loads(env.read(LOCK_KEY))
+    lock["acquired_at"] = (
+        datetime.now(timezone.utc) - timedelta(seconds=RECOVERY_GRACE_SECONDS + 5)
+    ).isoformat()
+    env.s3.put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=json.dumps(lock).encode())
+
+
+def test_start_up_check_logs_a_warning_and_never_raises(
+    aws_env: AwsEnv,
+    tracker: SqliteTrackerStore,
+    died: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from fraud_jlab.server.extension import check_unfinished, start_unfinished_check
+
+    _age_lock(aws_env)
+    log = logging.getLogger("test-start-up")
+    with caplog.at_level(logging.INFO, logger="test-start-up"):
+        start_unfinished_check(aws_env.settings, tracker, log).join(timeout=30)
+    assert any("never finished" in r.getMessage() for r in caplog.records)
+    assert check_unfinished(aws_env.settings, tracker, log) == 1
+
+    class Broken:
+        def warning(self, *a: Any) -> None:
+            raise AssertionError("not reached")
+
+        def info(self, *a: Any) -> None:
+            self.logged = a
+
+    broken = Broken()
+    bad = FraudJlab(config_bucket="no-such-bucket")
+    assert check_unfinished(bad, tracker, broken) == 0
+    assert "could not check" in broken.logged[0]
+
+
+def test_cli_recover(
+    aws_env: AwsEnv,
+    tracker: SqliteTrackerStore,
+    died: dict[str, Any],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fraud_jlab.config import set_settings
+    from fraud_jlab.demo.cli import main
+
+    monkeypatch.setenv("FRAUD_JLAB_TRACKING_URI", "sqlite:///" + str(tmp_path / "cli.db"))
+    set_settings(None)
+    try:
+        assert main(["recover", "--reason", "check", "--check"]) == 0  # within the grace
+        _age_lock(aws_env)
+        assert main(["recover", "--reason", "check", "--check"]) == 1
+        assert aws_env.ssm_values() != died["ssm_before"]
+        assert main(["recover", "--reason", "killed", "--approver", "ops"]) == 0
+    finally:
+        set_settings(None)
+    out = capsys.readouterr().out
+    assert "never finished" in out and "recovery" in out and "rolled_back" in out
+    assert aws_env.ssm_values() == died["ssm_before"]
+    assert aws_env.config_bytes() == died["config_before"]
