@@ -16,8 +16,27 @@ from botocore.config import Config as BotoConfig
 
 from fraud_jlab.config import FraudJlab, get_settings
 
-# Throttling is retried by botocore's adaptive mode with backoff before we give up.
-_RETRY_CONFIG = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"})
+# Explicit timeouts and a bounded number of attempts: a hung AWS endpoint fails a call in
+# about (connect + read) x attempts instead of boto3's 60 s read timeout times 8 attempts.
+# Throttling is retried by botocore's adaptive mode with backoff before we give up. The
+# FraudJlab traits aws_connect_timeout_seconds / aws_read_timeout_seconds / aws_max_attempts
+# override these per client (see :func:`boto_config`).
+_RETRY_CONFIG = BotoConfig(
+    connect_timeout=5,
+    read_timeout=30,
+    retries={"total_max_attempts": 4, "mode": "adaptive"},
+)
+
+
+def boto_config(settings: FraudJlab) -> BotoConfig:
+    """The client config for ``settings``: its timeouts and attempts over the defaults."""
+    return _RETRY_CONFIG.merge(
+        BotoConfig(
+            connect_timeout=settings.aws_connect_timeout_seconds,
+            read_timeout=settings.aws_read_timeout_seconds,
+            retries={"total_max_attempts": settings.aws_max_attempts, "mode": "adaptive"},
+        )
+    )
 
 
 # Creating a Session loads botocore's data files (~0.3 s each time); sessions are not
@@ -46,7 +65,7 @@ def client(service: str, settings: FraudJlab | None = None) -> Any:
     after ``AWS_ENDPOINT_URL`` changes (tests, the demo) talks to the new endpoint.
     """
     settings = settings or get_settings()
-    return _session(settings.region or None).client(service, config=_RETRY_CONFIG)  # type: ignore[call-overload]
+    return _session(settings.region or None).client(service, config=boto_config(settings))  # type: ignore[call-overload]
 
 
 def error_code(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from traitlets import Float, Int, Unicode, default
+from traitlets import Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
 from fraud_jlab.redact import redact_value
@@ -108,6 +108,50 @@ class FraudJlab(Configurable):
         10,
         help="Most runs one comparison request may name.",
     ).tag(config=True)
+
+    tracker_threads = Int(
+        16,
+        help=(
+            "Worker threads the server gives tracker reads and writes (runs, experiments); "
+            "separate from aws_threads so slow AWS calls never starve them."
+        ),
+    ).tag(config=True)
+
+    aws_threads = Int(
+        16,
+        help="Worker threads the server gives AWS-bound requests (promotions, production, compare).",
+    ).tag(config=True)
+
+    aws_connect_timeout_seconds = Float(
+        5.0,
+        help="Seconds boto3 waits to open a connection to AWS before the attempt fails.",
+    ).tag(config=True)
+
+    aws_read_timeout_seconds = Float(
+        30.0,
+        help="Seconds boto3 waits for an AWS response before the attempt fails.",
+    ).tag(config=True)
+
+    aws_max_attempts = Int(
+        4,
+        help="Attempts boto3 makes per AWS call (first try plus retries, adaptive backoff).",
+    ).tag(config=True)
+
+    @validate("tracker_threads", "aws_threads", "aws_max_attempts")
+    def _positive_int(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if not 1 <= value <= 1000:
+            raise TraitError(f"{proposal['trait'].name} must be between 1 and 1000, got {value}")
+        return value
+
+    @validate("aws_connect_timeout_seconds", "aws_read_timeout_seconds")
+    def _positive_seconds(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not 0 < value <= 3600:
+            raise TraitError(
+                f"{proposal['trait'].name} must be > 0 and <= 3600 seconds, got {value}"
+            )
+        return value
 
     @default("tracking_uri")
     def _default_tracking_uri(self) -> str:

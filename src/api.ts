@@ -189,7 +189,7 @@ export interface IProductionSnapshot {
 /** A promotion ledger record. */
 export interface IPromotionRecord {
   promotion_id: string;
-  kind: 'promotion' | 'rollback';
+  kind: 'promotion' | 'rollback' | 'recovery';
   status: 'completed' | 'rolled_back' | 'failed';
   run_id: string;
   experiment_name: string | null;
@@ -211,10 +211,34 @@ export interface IPromotionRecord {
   rollback_of: string | null;
 }
 
+/** A promotion whose process died before writing its final record (or one in progress). */
+export interface IUnfinishedAttempt {
+  promotion_id: string;
+  kind: 'promotion' | 'rollback' | 'recovery';
+  run_id: string;
+  approver: string;
+  started: string;
+  message: string;
+  /** True while its lock may be held by the live process (in progress). */
+  live: boolean;
+}
+
 /** `GET promotions`. */
 export interface IPromotionsPage {
   promotions: IPromotionRecord[];
   next_page_token: string | null;
+  /** First page only: attempts without a final record (status in_progress). */
+  in_progress?: IUnfinishedAttempt[];
+}
+
+/** `POST production/recover` body. */
+export interface IRecoverRequest {
+  reason: string;
+}
+
+/** `POST production/recover`: each attempt's final record, then the recovery record. */
+export interface IRecoverResponse {
+  records: IPromotionRecord[];
 }
 
 /** `POST promotions/{id}/rollback` body. */
@@ -227,4 +251,6 @@ export interface IProductionState {
   ssm: Record<string, string | null>;
   config: JSONObject | null;
   promotion: IPromotionRecord | null;
+  /** Attempts whose process died mid-promotion: production may be half-written. */
+  unfinished?: IUnfinishedAttempt[];
 }

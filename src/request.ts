@@ -8,6 +8,8 @@ import {
   IErrorBody,
   IExperimentsResponse,
   IProductionState,
+  IRecoverRequest,
+  IRecoverResponse,
   IPromotionPlan,
   IPromotionRecord,
   IPromotionRequest,
@@ -228,6 +230,18 @@ export class FraudJlabService implements IFraudJlabService {
 
   getProduction(): Promise<IProductionState> {
     return this.requestAPI<IProductionState>('production');
+  }
+
+  async recover(request: IRecoverRequest): Promise<IRecoverResponse> {
+    const result = await this.requestAPI<IRecoverResponse>(
+      'production/recover',
+      postJSON(request)
+    );
+    const last = result.records[result.records.length - 1];
+    if (last) {
+      this._productionChanged.emit(last);
+    }
+    return result;
   }
 
   get productionChanged(): ISignal<IFraudJlabService, IPromotionRecord> {

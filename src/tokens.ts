@@ -8,6 +8,8 @@ import {
   ICompareResult,
   IExperimentsResponse,
   IProductionState,
+  IRecoverRequest,
+  IRecoverResponse,
   IPromotionPlan,
   IPromotionRecord,
   IPromotionRequest,
@@ -81,6 +83,8 @@ export interface IFraudJlabService {
     request: IRollbackRequest
   ): Promise<IPromotionRecord>;
   getProduction(): Promise<IProductionState>;
+  /** `POST production/recover`: restore production from attempts whose process died. */
+  recover(request: IRecoverRequest): Promise<IRecoverResponse>;
 
   /** Emitted after this client changed production (promotion or rollback). */
   readonly productionChanged: ISignal<IFraudJlabService, IPromotionRecord>;

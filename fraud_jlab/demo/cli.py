@@ -88,7 +88,54 @@ def build_parser() -> argparse.ArgumentParser:
         default=60_000,
         help="rows of synthetic fraud data to generate and seed with (default 60000)",
     )
+    recover = commands.add_parser(
+        "recover",
+        help="restore production from promotions whose process died mid-way",
+        description=(
+            "Find promotion attempts without a final ledger record whose lock no live process "
+            "holds, restore the production state before them (values changed by someone else "
+            "are left and reported), verify, and record the recovery in the ledger. AWS "
+            "credentials, region and endpoint come from boto3's default chain."
+        ),
+    )
+    recover.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    recover.add_argument(
+        "--approver",
+        default=None,
+        help="who recovers (recorded in the ledger; default: the current OS user)",
+    )
+    recover.add_argument(
+        "--check", action="store_true", help="only list unfinished attempts; change nothing"
+    )
     return parser
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    """``fraud-jlab recover``: 0 when production is restored (or nothing was unfinished)."""
+    import getpass
+
+    from fraud_jlab.errors import FraudJlabError
+    from fraud_jlab.promotion import ProductionIntegrator
+
+    integrator = ProductionIntegrator()
+    try:
+        pending = integrator.unfinished_attempts()
+        for attempt in pending:
+            _say(attempt.message)
+        if not pending:
+            _say("no unfinished promotion: nothing to recover")
+            return 0
+        if args.check:
+            return 1
+        records = integrator.recover(
+            approver=args.approver or getpass.getuser(), reason=args.reason
+        )
+    except FraudJlabError as exc:
+        _say(f"recovery failed: {exc}")
+        return 1
+    for record in records:
+        _say(f"{record.kind} {record.promotion_id}: {record.status}: {record.error or ''}")
+    return 0 if all(r.status in ("rolled_back", "completed") for r in records) else 1
 
 
 def _say(message: str) -> None:
@@ -290,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: Any = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(args)
+    if args.command == "recover":
+        return run_recover(args)
     parser.print_help()
     return 2
 

@@ -11,26 +11,32 @@ inherited from :class:`fraud_jlab.promotion.building_blocks.ProductionBuildingBl
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
+from fraud_jlab.promotion import recovery
 from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
 from fraud_jlab.promotion.gates import evaluate_gates
+from fraud_jlab.promotion.lock import LockLease
 from fraud_jlab.promotion.models import (
     ConfigDiff,
     Gate,
     PlanDiff,
+    ProductionState,
     ProductionView,
     PromotionPlan,
     PromotionRecord,
     PromotionsPage,
     SsmDiff,
+    UnfinishedAttempt,
 )
 from fraud_jlab.promotion.state import (
     Snapshot,
     StepFailed,
+    backup_document,
 )
 from fraud_jlab.promotion.transaction import Change, Transaction
 from fraud_jlab.promotion.validation import (
@@ -42,6 +48,7 @@ from fraud_jlab.promotion.validation import (
     validate_reason,
 )
 from fraud_jlab.tracking.contract import RunDetail
+from fraud_jlab.tracking.ids import new_id
 
 __all__ = ["ProductionIntegrator", "execution_name"]
 
@@ -220,13 +227,14 @@ class ProductionIntegrator(ProductionBuildingBlocks):
     def list_promotions(
         self, max_results: int = 50, page_token: str | None = None
     ) -> PromotionsPage:
-        """Ledger records, newest first."""
+        """Ledger records, newest first; the first page also lists attempts in progress."""
         try:
             records, token = self.ledger.page(max_results, page_token)
+            pending = [] if page_token else recovery.in_progress(self.store, self.clock())
         except StepFailed as exc:
             self._raise_mapped(exc)
             raise
-        return PromotionsPage(promotions=records, next_page_token=token)
+        return PromotionsPage(promotions=records, next_page_token=token, in_progress=pending)
 
     def ledger_get(self, promotion_id: str) -> PromotionRecord:
         try:
@@ -244,14 +252,135 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         return record
 
     def current_production(self) -> ProductionView:
-        """The live SSM values and config, and the completed promotion that put them there."""
+        """The live SSM values and config, the completed promotion that put them there,
+        and any unfinished attempt (its process died: production may be half-written)."""
         try:
             snap = self.store.snapshot("read")
             latest = self.ledger.latest_completed()
+            pending = recovery.unfinished(self.store, self.clock())
         except StepFailed as exc:
             self._raise_mapped(exc)
             raise
-        return ProductionView(ssm=snap.values, config=snap.config_obj(), promotion=latest)
+        return ProductionView(
+            ssm=snap.values,
+            config=snap.config_obj(),
+            promotion=latest,
+            unfinished=[recovery.summary(attempt) for attempt, _ in pending],
+        )
+
+    def unfinished_attempts(self) -> list[UnfinishedAttempt]:
+        """Attempts without a final record whose lock no live holder has (see recovery.py)."""
+        try:
+            pending = recovery.unfinished(self.store, self.clock())
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+        return [recovery.summary(attempt) for attempt, _ in pending]
+
+    def recover(self, *, approver: str, reason: str) -> list[PromotionRecord]:
+        """Restore production from every unfinished attempt; returns the records written.
+
+        Under the promotion lock (a lock naming a dead attempt is taken over):
+        for each unfinished attempt, oldest first, the state before it is restored
+        where production still holds its before or after values (anything else is
+        left and reported), verified, and the attempt's final record written
+        (``rolled_back``, or ``failed`` naming what is left). Then one ``recovery``
+        record names ``approver`` and ``reason``. Returns ``[]`` when nothing is
+        unfinished. Raises ConflictError when a live promotion holds the lock.
+        """
+        approver = _check_approver(approver)
+        reason = validate_reason(reason)
+        try:
+            pending = recovery.unfinished(self.store, self.clock())
+            if not pending:
+                return []
+            lease = self._recovery_lease(approver, [a.promotion_id for a, _ in pending])
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+        try:
+            return self._recover_locked(pending, approver, reason)
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
+        finally:
+            self.lock.release(lease)
+
+    def _recovery_lease(self, approver: str, dead: list[str]) -> LockLease:
+        """Take the lock; one still naming a dead attempt is taken over (ETag-conditional)."""
+        holder = f"{approver} (recovery)"
+        current = recovery.read_lock(self.store)
+        if current is None or current.info.get("promotion_id") not in dead:
+            return self.lock.acquire(holder)
+        token = secrets.token_hex(8)
+        expires = self.clock() + self.lock.ttl
+        etag = self.lock._put(
+            self.lock._body(holder, token, expires, None), {"IfMatch": current.etag}
+        )
+        if etag is None:
+            raise ConflictError(
+                "Another process took the promotion lock while recovery was starting; "
+                "production was not changed. Try again."
+            )
+        return LockLease(etag, token, holder, expires)
+
+    def _recover_locked(
+        self,
+        pending: list[tuple[PromotionRecord, recovery.LockInfo | None]],
+        approver: str,
+        reason: str,
+    ) -> list[PromotionRecord]:
+        started = self.clock()
+        found = self.store.snapshot("recover_read")
+        backup_key = self.store.new_key("backup", started)
+        recovery_id = new_id(int(started.timestamp() * 1000))
+        self.store.put_new(
+            "backup_parameters",
+            backup_key,
+            backup_document(found, started, recovery_id),
+            "application/yaml",
+        )
+        config_backup = None
+        if found.config_bytes is not None:
+            config_backup = self.store.new_key("archive", started)
+            self.store.put_new(
+                "backup_config", config_backup, found.config_bytes, "application/yaml"
+            )
+        written: list[PromotionRecord] = []
+        problems: list[str] = []
+        for attempt, _ in pending:
+            outcome = recovery.restore(self.store, attempt)
+            problems.extend(outcome)
+            written.append(recovery.finish(self.ledger, attempt, outcome, self.clock()))
+        restored = self.store.snapshot("recover_verify")
+        names = ", ".join(a.promotion_id for a, _ in pending)
+        record = PromotionRecord(
+            promotion_id=recovery_id,
+            kind="recovery",
+            status="failed" if problems else "completed",
+            run_id=pending[-1][0].run_id,
+            experiment_name=pending[-1][0].experiment_name,
+            approver=approver,
+            reason=reason,
+            timestamp=started,
+            before=ProductionState(ssm=found.values, config=found.config_obj()),
+            after=ProductionState(ssm=restored.values, config=restored.config_obj()),
+            parameter_store_backup_key=backup_key,
+            config_file_backup_key=config_backup,
+            rollback_of=pending[-1][0].promotion_id,
+            failed_step="recover" if problems else None,
+            error=(
+                f"Recovered unfinished attempts {names}"
+                + (
+                    f"; left as is: {'; '.join(problems)}"
+                    if problems
+                    else ": production restored and verified"
+                )
+            ),
+        )
+        self.ledger.write_record(record)
+        written.append(record)
+        return written
 
     # --- internals -----------------------------------------------------------------
     def _transaction(self) -> Transaction:

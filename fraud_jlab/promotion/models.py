@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PromotionKind = Literal["promotion", "rollback"]
+PromotionKind = Literal["promotion", "rollback", "recovery"]
 PromotionStatus = Literal["completed", "rolled_back", "failed"]
 
 
@@ -110,6 +110,26 @@ class PromotionPlan(BaseModel):
     diff: PlanDiff
 
 
+class UnfinishedAttempt(BaseModel):
+    """A promotion whose process died before writing its final record (see recovery.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotion_id: str
+    kind: PromotionKind
+    run_id: str
+    approver: str
+    started: datetime
+    message: str
+    live: bool = Field(
+        default=False,
+        description=(
+            "True while its lock may still be held by the live process (a promotion in "
+            "progress); false when its process died (recover it)."
+        ),
+    )
+
+
 class PromotionsPage(BaseModel):
     """One page of the ledger, newest first."""
 
@@ -117,6 +137,13 @@ class PromotionsPage(BaseModel):
 
     promotions: list[PromotionRecord]
     next_page_token: str | None = None
+    in_progress: list[UnfinishedAttempt] = Field(
+        default_factory=list,
+        description=(
+            "First page only: attempts without a final record (status in_progress), "
+            "live ones and ones whose process died."
+        ),
+    )
 
 
 class ProductionView(BaseModel):
@@ -127,3 +154,10 @@ class ProductionView(BaseModel):
     ssm: dict[str, str | None]
     config: dict[str, Any] | None = None
     promotion: PromotionRecord | None = None
+    unfinished: list[UnfinishedAttempt] = Field(
+        default_factory=list,
+        description=(
+            "Attempts whose process died mid-promotion: production may be half-written "
+            "until POST production/recover restores the state before them."
+        ),
+    )

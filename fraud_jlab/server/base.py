@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.client import responses
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import anyio.to_thread
 import pydantic
@@ -36,6 +36,9 @@ from fraud_jlab.tracking.contract import TrackerStore
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 ResultT = TypeVar("ResultT")
 
+#: Which worker-thread pool a blocking call runs in: tracker reads/writes, or AWS calls.
+PoolKind = Literal["tracker", "aws"]
+
 #: The resource name production-changing routes are authorized against.
 PROMOTIONS_AUTH_RESOURCE = "fraud_jlab_promotions"
 
@@ -51,6 +54,22 @@ class FraudJlabContext:
     tracker: TrackerStore
     #: Every ``(path relative to fraud-jlab/api/, handler class)`` the extension serves.
     routes: list[tuple[str, type[Any]]] = field(default_factory=list)
+    #: One thread limiter per pool kind (sizes: ``tracker_threads`` / ``aws_threads``),
+    #: made per server so slow AWS calls never take the threads tracker reads need.
+    limiters: dict[str, anyio.CapacityLimiter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.limiters:
+            self.limiters = {
+                "tracker": anyio.CapacityLimiter(self.settings.tracker_threads),
+                "aws": anyio.CapacityLimiter(self.settings.aws_threads),
+            }
+
+    def limiter(self, pool: PoolKind) -> anyio.CapacityLimiter:
+        try:
+            return self.limiters[pool]
+        except KeyError:
+            raise ValueError(f"pool must be one of {sorted(self.limiters)}, got {pool!r}") from None
 
 
 def _pydantic_errors(exc: pydantic.ValidationError) -> tuple[list[str], str | None]:
@@ -163,13 +182,24 @@ class FraudJlabHandler(APIHandler):
         return str(name) if name else "anonymous"
 
     # --- blocking work -----------------------------------------------------
-    async def run_blocking(self, fn: Callable[..., ResultT], *args: Any, **kwargs: Any) -> ResultT:
-        """Run ``fn(*args, **kwargs)`` in a worker thread and await its result.
+    async def run_blocking(
+        self,
+        fn: Callable[..., ResultT],
+        *args: Any,
+        pool: PoolKind = "tracker",
+        **kwargs: Any,
+    ) -> ResultT:
+        """Run ``fn(*args, **kwargs)`` in a worker thread of ``pool`` and await its result.
 
         Every store call, boto3 call or training step goes through here so the
-        tornado event loop keeps serving other requests.
+        tornado event loop keeps serving other requests. ``pool="aws"`` for work
+        that calls AWS (promotions, production, compare with production): its
+        threads are separate from the tracker's, so many slow AWS calls in flight
+        never delay ``GET runs``.
         """
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+        return await anyio.to_thread.run_sync(
+            functools.partial(fn, *args, **kwargs), limiter=self._fj_context.limiter(pool)
+        )
 
     # --- request parsing ---------------------------------------------------
     def parse_body(self, model: type[ModelT]) -> ModelT:

@@ -48,6 +48,7 @@ class CompareHandler(FraudJlabHandler):
             body.baseline_run_id,
             settings=self.fraud_settings,
             tracker=self.tracker,
+            pool="aws",
         )
         self.write_model(result)
 

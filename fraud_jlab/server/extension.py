@@ -8,6 +8,8 @@ tracker for ``tracking_uri`` and serves every handler module's routes under
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -46,6 +48,41 @@ def collect_routes(
     return table
 
 
+def check_unfinished(settings: FraudJlab, tracker: Any, log: logging.Logger | Any) -> int:
+    """Log a warning per unfinished promotion (its process died); returns how many.
+
+    Never raises: a failure (no AWS credentials, no bucket) is only logged.
+    """
+    try:
+        from fraud_jlab.promotion import ProductionIntegrator
+
+        pending = ProductionIntegrator(settings=settings, tracker=tracker).unfinished_attempts()
+    except Exception as exc:
+        log.info("fraud_jlab: could not check for unfinished promotions: %s", exc)
+        return 0
+    for attempt in pending:
+        log.warning(
+            "fraud_jlab: %s Recover with POST fraud-jlab/api/production/recover, the "
+            "sidebar's Production section or `fraud-jlab recover --reason ...`.",
+            attempt.message,
+        )
+    return len(pending)
+
+
+def start_unfinished_check(
+    settings: FraudJlab, tracker: Any, log: logging.Logger | Any
+) -> threading.Thread:
+    """Run :func:`check_unfinished` in a daemon thread (start-up never waits on AWS)."""
+    thread = threading.Thread(
+        target=check_unfinished,
+        args=(settings, tracker, log),
+        name="fraud-jlab-unfinished-check",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
 class FraudJlabExtension(ExtensionApp):
     """Jupyter server extension serving the fraud_jlab REST API."""
 
@@ -65,6 +102,8 @@ class FraudJlabExtension(ExtensionApp):
             type(tracker).__name__,
             redact_uri(settings.tracking_uri),
         )
+
+        self.unfinished_check = start_unfinished_check(settings, tracker, self.log)
 
     def initialize_handlers(self) -> None:
         for path, handler in self.fraud_context.routes:

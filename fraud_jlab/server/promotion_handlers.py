@@ -57,6 +57,25 @@ class RollbackRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
 
 
+class RecoverRequest(BaseModel):
+    """``POST production/recover`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Why (recorded in the recovery record)."
+    )
+
+
+class RecoverResponse(BaseModel):
+    """What ``POST production/recover`` wrote: each attempt's final record, then the
+    ``recovery`` record (empty when nothing was unfinished)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[PromotionRecord]
+
+
 def _integrator(handler: FraudJlabHandler) -> ProductionIntegrator:
     # Built inside the worker thread: boto3 clients are created per request.
     return ProductionIntegrator(settings=handler.fraud_settings, tracker=handler.tracker)
@@ -116,7 +135,7 @@ class PromotionsHandler(PromotionAuthorizedHandler):
         max_results = self.query_int("max_results", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
         page_token = self.query_str("page_token") or None
         page = await self.run_blocking(
-            lambda: _integrator(self).list_promotions(max_results, page_token)
+            lambda: _integrator(self).list_promotions(max_results, page_token), pool="aws"
         )
         self.write_model(page)
 
@@ -124,7 +143,7 @@ class PromotionsHandler(PromotionAuthorizedHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(PromotionRequest)
-        result = await self.run_blocking(_promote, self, body, self.user_name)
+        result = await self.run_blocking(_promote, self, body, self.user_name, pool="aws")
         self.write_model(result, status=200 if isinstance(result, PromotionPlan) else 201)
 
 
@@ -145,7 +164,9 @@ class PromotionHandler(PromotionAuthorizedHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, promotion_id: str) -> None:
-        record = await self.run_blocking(lambda: _integrator(self).get_promotion(promotion_id))
+        record = await self.run_blocking(
+            lambda: _integrator(self).get_promotion(promotion_id), pool="aws"
+        )
         self.write_model(record)
 
 
@@ -172,7 +193,8 @@ class RollbackHandler(PromotionAuthorizedHandler):
         record = await self.run_blocking(
             lambda: _integrator(self).rollback_to(
                 promotion_id, approver=approver, reason=body.reason
-            )
+            ),
+            pool="aws",
         )
         self.write_model(record, status=201)
 
@@ -193,8 +215,36 @@ class ProductionHandler(PromotionAuthorizedHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        view = await self.run_blocking(lambda: _integrator(self).current_production())
+        view = await self.run_blocking(lambda: _integrator(self).current_production(), pool="aws")
         self.write_model(view)
+
+
+class RecoverHandler(PromotionAuthorizedHandler):
+    """``POST production/recover``: restore production from attempts whose process died."""
+
+    operations = {
+        "post": Operation(
+            operation_id="recoverProduction",
+            summary=(
+                "Restore the state before every unfinished promotion (its process died) "
+                "and record it"
+            ),
+            tags=("promotions",),
+            request_model=RecoverRequest,
+            responses={200: RecoverResponse},
+            errors=(409, 502),
+        )
+    }
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse_body(RecoverRequest)
+        approver = self.user_name
+        records = await self.run_blocking(
+            lambda: _integrator(self).recover(approver=approver, reason=body.reason), pool="aws"
+        )
+        self.write_model(RecoverResponse(records=records))
 
 
 def routes() -> list[tuple[str, type]]:
@@ -203,5 +253,6 @@ def routes() -> list[tuple[str, type]]:
         (r"promotions", PromotionsHandler),
         (r"promotions/(?P<promotion_id>[^/]+)/rollback", RollbackHandler),
         (r"promotions/(?P<promotion_id>[^/]+)", PromotionHandler),
+        (r"production/recover", RecoverHandler),
         (r"production", ProductionHandler),
     ]

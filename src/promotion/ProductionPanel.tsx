@@ -4,13 +4,14 @@ import React, { useCallback, useEffect, useRef, useState } from 'react';
 import {
   IProductionState,
   IPromotionRecord,
+  IUnfinishedAttempt,
   JSONObject,
   JSONValue
 } from '../api';
 import { IFraudJlabService } from '../tokens';
 import { ErrorMessage } from './PromoteDialog';
 import { formatTimestamp } from './RecordView';
-import { askRollbackReason } from './rollback';
+import { askRecoverReason, askRollbackReason } from './rollback';
 
 /** How many ledger records one "Load more" fetches. */
 export const HISTORY_PAGE_SIZE = 20;
@@ -100,6 +101,38 @@ function LiveState(props: { state: IProductionState }): JSX.Element {
             `${formatTimestamp(state.promotion.timestamp)})`
           : 'Not set by a recorded promotion.'}
       </p>
+    </section>
+  );
+}
+
+/** Warning that promotions died mid-way, with the Recover button. */
+function UnfinishedBanner(props: {
+  attempts: IUnfinishedAttempt[];
+  busy: boolean;
+  onRecover: () => void;
+}): JSX.Element {
+  const { attempts, busy, onRecover } = props;
+  return (
+    <section
+      role="alert"
+      aria-label="Unfinished promotions"
+      className="jp-FraudJlab-error jp-FraudJlab-unfinished"
+    >
+      <strong>Production may be half-written.</strong>
+      <ul>
+        {attempts.map(a => (
+          <li key={a.promotion_id}>{a.message}</li>
+        ))}
+      </ul>
+      <button
+        type="button"
+        className="jp-FraudJlab-button"
+        disabled={busy}
+        aria-label="Recover production"
+        onClick={onRecover}
+      >
+        Recover
+      </button>
     </section>
   );
 }
@@ -280,6 +313,25 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
     }
   };
 
+  const recover = async (): Promise<void> => {
+    const attempts = live?.unfinished ?? [];
+    const reason = await askRecoverReason(attempts);
+    if (reason === null) {
+      return;
+    }
+    setBusy(true);
+    try {
+      // The service emits productionChanged, which reloads this panel.
+      await service.recover({ reason });
+      setError(null);
+      void reload();
+    } catch (reason) {
+      setError({ title: 'Recovery failed', error: asError(reason) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <div className="jp-FraudJlab-production" aria-busy={loading}>
       <div className="jp-FraudJlab-actions jp-FraudJlab-productionToolbar">
@@ -297,6 +349,13 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
         </button>
       </div>
       {error && <ErrorMessage error={error.error} title={error.title} />}
+      {live && (live.unfinished?.length ?? 0) > 0 && (
+        <UnfinishedBanner
+          attempts={live.unfinished ?? []}
+          busy={busy}
+          onRecover={() => void recover()}
+        />
+      )}
       {live && <LiveState state={live} />}
       {history && (
         <section

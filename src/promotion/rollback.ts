@@ -1,7 +1,7 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IPromotionRecord } from '../api';
+import { IPromotionRecord, IUnfinishedAttempt } from '../api';
 import { formatTimestamp } from './RecordView';
 
 /**
@@ -10,15 +10,11 @@ import { formatTimestamp } from './RecordView';
  * disabled.
  */
 class RollbackReasonBody extends Widget implements Dialog.IBodyWidget<string> {
-  constructor(record: IPromotionRecord) {
+  constructor(question: string) {
     super();
     this.addClass('jp-FraudJlab-rollbackBody');
     const text = document.createElement('p');
-    text.textContent =
-      `Roll production back to ${record.kind} ${record.promotion_id} ` +
-      `(run ${record.run_id}, ${formatTimestamp(record.timestamp)}, by ` +
-      `${record.approver})? Parameter Store and the production config file ` +
-      'are set back to the values it wrote; the rollback is recorded in the ledger.';
+    text.textContent = question;
     const label = document.createElement('label');
     label.className = 'jp-FraudJlab-field';
     const caption = document.createElement('span');
@@ -73,11 +69,47 @@ class RollbackReasonBody extends Widget implements Dialog.IBodyWidget<string> {
 export async function askRollbackReason(
   record: IPromotionRecord
 ): Promise<string | null> {
-  const body = new RollbackReasonBody(record);
+  return askReason(
+    'Roll back production',
+    'Roll back',
+    `Roll production back to ${record.kind} ${record.promotion_id} ` +
+      `(run ${record.run_id}, ${formatTimestamp(record.timestamp)}, by ` +
+      `${record.approver})? Parameter Store and the production config file ` +
+      'are set back to the values it wrote; the rollback is recorded in the ledger.'
+  );
+}
+
+/**
+ * Ask for confirmation and a reason before recovering from promotions whose
+ * process died mid-way.
+ *
+ * @returns the reason, or `null` when the user cancelled.
+ */
+export async function askRecoverReason(
+  attempts: IUnfinishedAttempt[]
+): Promise<string | null> {
+  const names = attempts
+    .map(a => `${a.kind} ${a.promotion_id} (run ${a.run_id}, ${a.approver})`)
+    .join(', ');
+  return askReason(
+    'Recover production',
+    'Recover',
+    `Restore production to its state before ${names}? Values someone else ` +
+      'changed since are left as they are and reported; the recovery is ' +
+      'recorded in the ledger.'
+  );
+}
+
+async function askReason(
+  title: string,
+  label: string,
+  question: string
+): Promise<string | null> {
+  const body = new RollbackReasonBody(question);
   const dialog = new Dialog<string>({
-    title: 'Roll back production',
+    title,
     body,
-    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Roll back' })],
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label })],
     focusNodeSelector: 'textarea',
     defaultButton: 0
   });

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -262,3 +263,84 @@ async def test_lone_surrogate_in_a_promotion_body_is_400(
     assert status == 400, payload
     assert payload["field"] == "reason"
     assert _keys(production) == set()
+
+
+async def test_unfinished_attempt_is_reported_and_recovered_over_rest(
+    fj_api: Any, fj_tracker: TrackerStore, production: Any, promotion_routes: None
+) -> None:
+    from fraud_jlab.config import FraudJlab
+    from fraud_jlab.promotion import ProductionIntegrator
+    from fraud_jlab.promotion.recovery import RECOVERY_GRACE_SECONDS
+
+    status, _ = await fj_api(
+        "POST", "promotions", body={"run_id": _run(fj_tracker), "reason": "base"}
+    )
+    assert status == 201
+    ssm_before = _ssm()
+
+    class Died(KeyboardInterrupt):
+        pass
+
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    puts = {"n": 0}
+
+    def on_put(**_: Any) -> None:
+        puts["n"] += 1
+        if puts["n"] > 3:
+            raise Died()
+
+    def on_delete(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key") == "locks/promotion.lock":
+            raise Died()
+
+    ssm.meta.events.register("before-call.ssm.PutParameter", on_put)
+    s3.meta.events.register("before-parameter-build.s3.DeleteObject", on_delete)
+    dying = ProductionIntegrator(
+        FraudJlab(),
+        tracker=fj_tracker,
+        ssm_client=ssm,
+        s3_client=s3,
+        sfn_client=boto3.client("stepfunctions", region_name="us-east-1"),
+    )
+    run_id = _run(fj_tracker, params={**PARAMS, "max_depth": "9"})
+    with pytest.raises(Died):
+        dying.promote_run(run_id, approver="bob", reason="dies")
+    assert _ssm() != ssm_before
+    # make the dead attempt's lock older than the grace period
+    lock = json.loads(
+        production.get_object(Bucket="fraud-detection-config", Key="locks/promotion.lock")[
+            "Body"
+        ].read()
+    )
+    lock["acquired_at"] = (
+        datetime.now(timezone.utc) - timedelta(seconds=RECOVERY_GRACE_SECONDS + 5)
+    ).isoformat()
+    production.put_object(
+        Bucket="fraud-detection-config", Key="locks/promotion.lock", Body=json.dumps(lock).encode()
+    )
+
+    status, live = await fj_api("GET", "production")
+    assert status == 200
+    [unfinished] = live["unfinished"]
+    assert unfinished["run_id"] == run_id and unfinished["approver"] == "bob"
+    assert unfinished["live"] is False
+    status, page = await fj_api("GET", "promotions")
+    assert status == 200 and [a["promotion_id"] for a in page["in_progress"]] == [
+        unfinished["promotion_id"]
+    ]
+    status, err = await fj_api("POST", "production", "recover", body={})
+    assert "reason" in json.dumps(err)
+    assert status == 400
+    status, result = await fj_api(
+        "POST", "production", "recover", body={"reason": "server was killed"}
+    )
+    assert status == 200, result
+    final, recovery = result["records"]
+    assert final["promotion_id"] == unfinished["promotion_id"] and final["status"] == "rolled_back"
+    assert recovery["kind"] == "recovery" and recovery["reason"] == "server was killed"
+    assert _ssm() == ssm_before
+    status, live = await fj_api("GET", "production")
+    assert live["unfinished"] == []
+    status, page = await fj_api("GET", "promotions")
+    assert page["in_progress"] == []

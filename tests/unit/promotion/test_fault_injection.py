@@ -20,7 +20,9 @@ from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
 # (call, step it belongs to, phase): phase "plan" and "pre" fail before anything is
-# written; "backup" after the lock but before production changes; "apply" after.
+# written; "backup" after the lock but before production changes; "apply" after;
+# "index" the ledger index entry written after the final record (a cache: its
+# failure is logged and the promotion stands).
 MATRIX: list[tuple[str, str, str]] = [
     ("ssm.GetParameters", "read_parameters", "plan"),
     ("s3.GetObject", "read_config", "plan"),
@@ -43,6 +45,9 @@ MATRIX: list[tuple[str, str, str]] = [
     ("s3.PutObject", "archive_config", "apply"),
     ("stepfunctions.StartExecution", "trigger_pipeline", "apply"),
     ("s3.PutObject", "ledger_record", "apply"),
+    ("s3.ListObjectsV2", "ledger_index", "index"),
+    ("s3.GetObject", "ledger_index", "index"),
+    ("s3.PutObject", "ledger_index", "index"),
     ("s3.DeleteObject", "release_lock", "done"),
 ]
 
@@ -110,6 +115,15 @@ def test_failing_each_call_leaves_production_byte_identical(
             assert [r["status"] for r in new_records.values()] == ["completed"]
             assert LOCK_KEY in aws_env.key_set()
             aws_env.s3.delete_object(Bucket=BUCKET, Key=LOCK_KEY)
+            continue
+        if phase == "index":
+            assert raised is None
+            assert [r["status"] for r in new_records.values()] == ["completed"]
+            assert LOCK_KEY not in aws_env.key_set()
+            listed = [r.promotion_id for r in integ.list_promotions(max_results=1).promotions]
+            assert listed == [r["promotion_id"] for r in new_records.values()]
+            # backfill the missing entry so the next attempt makes the same calls
+            integ.ledger.write_index(integ.ledger.get(listed[0]))
             continue
         # Then production is byte-identical and the error says so
         assert raised is not None, (n, call)
