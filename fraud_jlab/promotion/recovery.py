@@ -152,31 +152,22 @@ def in_progress(store: ProductionStore, now: datetime) -> list[UnfinishedAttempt
 
 
 def summary(record: PromotionRecord, *, live: bool = False) -> UnfinishedAttempt:
-    if live:
-        message = (
-            f"Promotion {record.promotion_id} of run {record.run_id} by {record.approver} "
-            f"is in progress (started {record.timestamp.isoformat()})."
-        )
-        return UnfinishedAttempt(
-            promotion_id=record.promotion_id,
-            kind=record.kind,
-            run_id=record.run_id,
-            approver=record.approver,
-            started=record.timestamp,
-            message=message,
-            live=True,
-        )
+    who = f"Promotion {record.promotion_id} of run {record.run_id} by {record.approver} "
+    started = record.timestamp.isoformat()
+    message = (
+        f"{who}is in progress (started {started})."
+        if live
+        else f"{who}started {started} and never finished (its process died); "
+        "production may be half-written. Recover it to restore the state before it."
+    )
     return UnfinishedAttempt(
         promotion_id=record.promotion_id,
         kind=record.kind,
         run_id=record.run_id,
         approver=record.approver,
         started=record.timestamp,
-        message=(
-            f"Promotion {record.promotion_id} of run {record.run_id} by {record.approver} "
-            f"started {record.timestamp.isoformat()} and never finished (its process died); "
-            "production may be half-written. Recover it to restore the state before it."
-        ),
+        message=message,
+        live=live,
     )
 
 
