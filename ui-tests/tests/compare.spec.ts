@@ -4,6 +4,11 @@ import { Locator, Page } from '@playwright/test';
 import { openSidebar, runRows, waitForRuns } from './helpers';
 
 const METRIC = 'auc_roc';
+
+/** The delta table's row header of `metric`: its name, then its role in the decision. */
+function metricHeader(metric: string): RegExp {
+  return new RegExp(`^${metric} \\((primary|secondary|descriptive)\\)$`);
+}
 /** Seeded runs (fraud_jlab.demo.seed) with different hyperparameters, scored on one holdout. */
 const RUN_A = 'xgb-shallow-fast';
 const RUN_B = 'xgb-deep';
@@ -46,7 +51,7 @@ async function deltaOf(
   const row = table
     .getByRole('row')
     .filter({
-      has: table.page().getByRole('rowheader', { name: metric, exact: true })
+      has: table.page().getByRole('rowheader', { name: metricHeader(metric) })
     })
     .filter({ hasText: runLabel });
   await expect(row).toHaveCount(1);
@@ -132,12 +137,19 @@ test.describe('fraud_jlab run comparison', () => {
       first as string
     );
     const againstFirst = await deltaOf(table, METRIC, second as string);
+    // One primary metric decides (average precision); ROC-AUC is a Holm-corrected secondary
+    await expect(
+      table.getByRole('rowheader', { name: 'average_precision (primary)' })
+    ).toHaveCount(1);
+    await expect(
+      table.getByRole('rowheader', { name: `${METRIC} (secondary)` })
+    ).toHaveCount(1);
     // Both runs were scored on the same holdout: a paired CI, no 'unpaired' rows
     await expect(table.getByText(/no paired CI/)).toHaveCount(0);
     const ciCell = table
       .getByRole('row')
       .filter({
-        has: page.getByRole('rowheader', { name: METRIC, exact: true })
+        has: page.getByRole('rowheader', { name: metricHeader(METRIC) })
       })
       .filter({ hasText: second as string })
       .getByRole('cell')
