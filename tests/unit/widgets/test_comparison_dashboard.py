@@ -87,7 +87,9 @@ def test_dashboard_compares_against_the_champion(
     # Deltas vs the champion with paired CIs and the roles
     shown = text(dashboard.deltas.value)
     ap_good = next(
-        d for d in result.deltas if d.run_id == evaluated["good"] and d.metric == "average_precision"
+        d
+        for d in result.deltas
+        if d.run_id == evaluated["good"] and d.metric == "average_precision"
     )
     assert ap_good.paired and ap_good.role == "primary"
     assert f"[{ap_good.ci_low:+.4g}, {ap_good.ci_high:+.4g}]" in shown
