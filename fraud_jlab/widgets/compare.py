@@ -21,7 +21,7 @@ from fraud_jlab.comparison.production import compare_with_production_default
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.widgets.html import esc, note, num, table
+from fraud_jlab.widgets.html import STYLE, esc, note, num, table
 
 #: The delta table's columns.
 DELTA_COLUMNS: tuple[str, ...] = (
@@ -150,4 +150,5 @@ class ComparisonDashboard(widgets.VBox):
         ):
             tabs.set_title(i, title)
         self.tabs = tabs
-        super().__init__([self.summary, tabs])
+        super().__init__([widgets.HTML(STYLE), self.summary, tabs])
+        self.add_class("fraud-jlab-widget")

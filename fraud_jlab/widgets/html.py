@@ -14,6 +14,20 @@ from typing import Any
 from fraud_jlab.errors import FraudJlabError
 from fraud_jlab.promotion.models import PromotionPlan, PromotionRecord
 
+#: One style sheet for every widget (an HTML child; JupyterLab's theme variables where they exist).
+STYLE = (
+    "<style>"
+    ".fraud-jlab-widget select, .fraud-jlab-widget pre "
+    "{font-family: var(--jp-code-font-family, monospace); font-size: 12px; margin: 0}"
+    ".fraud-jlab-table {border-collapse: collapse; font-size: 12px}"
+    ".fraud-jlab-table th, .fraud-jlab-table td {padding: 2px 8px; text-align: left}"
+    ".fraud-jlab-table tr.failed td, .fraud-jlab-error {color: var(--jp-error-color1, #d32f2f)}"
+    ".fraud-jlab-table tr.pruned td {color: var(--jp-ui-font-color2, gray); font-style: italic}"
+    ".fraud-jlab-table tr.changed td, .fraud-jlab-table tr.role-primary td {font-weight: bold}"
+    ".fraud-jlab-muted {color: var(--jp-ui-font-color2, gray)}"
+    "</style>"
+)
+
 
 def esc(value: object) -> str:
     """``value`` as escaped HTML text."""

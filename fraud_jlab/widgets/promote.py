@@ -19,7 +19,7 @@ from fraud_jlab.promotion import ProductionIntegrator, PromotionPlan, PromotionR
 from fraud_jlab.tracking.capture import current_user
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
-from fraud_jlab.widgets.html import error_box, esc, plan_html, record_html
+from fraud_jlab.widgets.html import STYLE, error_box, esc, plan_html, record_html
 
 #: The sidebar's hints (src/promotion/PromoteDialog.tsx), word for word.
 NEEDS_REASON = "Type a reason to promote."
@@ -80,6 +80,7 @@ class PromotePanel(widgets.VBox):
         self.result = widgets.HTML()
         super().__init__(
             [
+                widgets.HTML(STYLE),
                 widgets.HTML(f"<h3>Promote run <code>{esc(run_id)}</code> to production</h3>"),
                 self.plan_view,
                 self.reason,

@@ -19,7 +19,7 @@ from fraud_jlab.tracking.contract import RunsPage, RunSummary, TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
 from fraud_jlab.tracking.run import search_runs
 from fraud_jlab.widgets.compare import ComparisonDashboard
-from fraud_jlab.widgets.html import error_box, esc
+from fraud_jlab.widgets.html import STYLE, error_box, esc
 from fraud_jlab.widgets.promote import PromotePanel
 
 #: Suggestions of the order-by box; any key of the tracker's grammar may be typed.
@@ -39,11 +39,6 @@ METRIC_COLUMNS: dict[str, str] = {
     "f1_score": "F1",
     "accuracy": "acc",
 }
-_STYLE = (
-    "<style>.fraud-jlab-runbrowser select, .fraud-jlab-runbrowser pre "
-    "{font-family: var(--jp-code-font-family, monospace); font-size: 12px; margin: 0}"
-    ".fraud-jlab-error {color: var(--jp-error-color1, #d32f2f)}</style>"
-)
 
 
 def _order_keys(order_by: str | Sequence[str] | None) -> list[str]:
@@ -114,7 +109,7 @@ class RunBrowser(widgets.VBox):
         self.detail = widgets.VBox()
         super().__init__(
             [
-                widgets.HTML(_STYLE),
+                widgets.HTML(STYLE),
                 widgets.HBox([self.filter_box, self.order_box]),
                 self.error,
                 self.header,
@@ -125,7 +120,7 @@ class RunBrowser(widgets.VBox):
                 self.detail,
             ]
         )
-        self.add_class("fraud-jlab-runbrowser")
+        self.add_class("fraud-jlab-widget")
         self.filter_box.observe(lambda _c: self.refresh(), names="value")
         self.order_box.observe(lambda _c: self.refresh(), names="value")
         self.table.observe(self._on_select, names="value")

@@ -15,6 +15,7 @@ keeps the kernel free); a lock keeps the state and the widgets consistent.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -23,7 +24,7 @@ import plotly.graph_objects as go
 from fraud_jlab.errors import FraudJlabError
 from fraud_jlab.tuning.amt_progress import TuningJobProgress, tuning_job_progress
 from fraud_jlab.tuning.progress import TrialInfo
-from fraud_jlab.widgets.html import error_box, esc, num, table
+from fraud_jlab.widgets.html import STYLE, error_box, esc, num, table
 
 TRIAL_COLUMNS: tuple[str, ...] = (
     "trial",
@@ -61,16 +62,50 @@ class TuningMonitor(widgets.VBox):
             ],
             layout={"title": title, "xaxis_title": "trial", "yaxis_title": "score", "height": 350},
         )  # fmt: skip
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
         super().__init__(
-            [widgets.HTML(f"<h3>{esc(title)}</h3>"), self.progress, self.status, self.chart,
-             self.table]
+            [widgets.HTML(STYLE), widgets.HTML(f"<h3>{esc(title)}</h3>"), self.progress,
+             self.status, self.chart, self.table]
         )  # fmt: skip
+        self.add_class("fraud-jlab-widget")
 
     def __call__(self, info: TrialInfo) -> None:
         """Record one trial (a repeated number replaces the earlier report) and redraw."""
         with self._lock:
             self.trials[info.number] = info
             self._redraw()
+
+    def run_in_background(
+        self, search: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> threading.Thread:
+        """Run ``search(*args, on_trial=self, **kwargs)`` on a thread; the kernel stays free.
+
+        Example: ``monitor.run_in_background(grid_search, X, y, grid, n_splits=3)``.
+        When it ends, ``result`` holds its return value, or ``error`` its exception
+        (also shown in the status line). Returns the thread (``join()`` to wait).
+        """
+
+        def work() -> None:
+            try:
+                self.result = search(*args, on_trial=self, **kwargs)
+            except BaseException as exc:  # shown to the user, kept for inspection
+                self.error = exc
+                title = "The search failed"
+                self.set_status(
+                    error_box(title, exc)
+                    if isinstance(exc, FraudJlabError)
+                    else f"<b>{esc(title)}</b>: {esc(type(exc).__name__)}: {esc(exc)}"
+                )
+            else:
+                with self._lock:
+                    self.status.value += esc(" · finished")
+
+        self.result, self.error = None, None
+        self._thread = threading.Thread(target=work, name="fraud-jlab-tuning-monitor", daemon=True)
+        self._thread.start()
+        return self._thread
 
     def set_status(self, html: str) -> None:
         """Replace the status line (HTML)."""

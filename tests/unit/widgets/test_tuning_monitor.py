@@ -93,3 +93,32 @@ def test_trials_reported_from_many_threads_are_all_kept() -> None:
     assert monitor.progress.value == total
     assert list(monitor.chart.data[0].x) == list(range(total))
     assert monitor.table.value.count("<tr") == 10 + 1  # the 10 most recent, plus the header
+
+
+def test_run_in_background_reports_from_the_search_thread() -> None:
+    monitor = TuningMonitor()
+    caller = threading.get_ident()
+    threads: set[int] = set()
+
+    def search(n: int, *, on_trial: object) -> str:
+        for i in range(n):
+            threads.add(threading.get_ident())
+            on_trial(_info(i, i + 1, n))  # type: ignore[operator]
+        return "done"
+
+    monitor.run_in_background(search, 3).join(10)
+    assert monitor.result == "done" and monitor.error is None
+    assert caller not in threads and monitor.progress.value == 3
+    assert monitor.status.value.endswith("finished")
+
+
+def test_run_in_background_shows_a_failed_search() -> None:
+    from fraud_jlab.errors import ValidationError
+
+    def search(*, on_trial: object) -> None:
+        raise ValidationError("n_trials must be >= 1", field="n_trials")
+
+    monitor = TuningMonitor()
+    monitor.run_in_background(search).join(10)
+    assert isinstance(monitor.error, ValidationError) and monitor.result is None
+    assert "The search failed" in monitor.status.value and "n_trials" in monitor.status.value
