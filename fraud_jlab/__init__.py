@@ -3,6 +3,7 @@
 Python API::
 
     from fraud_jlab import Run, search_runs, get_run
+    fraud_jlab.dashboard()   # in a notebook: the RunBrowser widget
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ def load_ipython_extension(ipython: Any) -> None:
     load_magic(ipython)
 
 
+def dashboard(
+    filter: str = "",
+    order_by: str | list[str] | None = None,
+    page_size: int = 25,
+) -> Any:
+    """Open the runs dashboard: a :class:`fraud_jlab.widgets.RunBrowser` (display it in a cell).
+
+    ipywidgets is imported only here, so ``import fraud_jlab`` stays light.
+    """
+    from fraud_jlab.widgets.runs import RunBrowser
+
+    return RunBrowser(filter=filter, order_by=order_by, page_size=page_size)
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "fraud-jlab"}]
 
@@ -38,4 +53,4 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "fraud_jlab", "app": FraudJlabExtension}]
 
 
-__all__ = ["Run", "__version__", "get_run", "load_ipython_extension", "search_runs"]
+__all__ = ["Run", "__version__", "dashboard", "get_run", "load_ipython_extension", "search_runs"]

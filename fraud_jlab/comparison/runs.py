@@ -416,6 +416,20 @@ def _overlay(
             xaxis_type="log",
         )
     else:
+        # A random model's precision: one dashed line per distinct holdout prevalence.
+        prevalences = {
+            round(float(s.y_true.mean()), 12) for s in holdouts.values() if s is not None
+        }
+        for prevalence in sorted(prevalences):
+            fig.add_trace(
+                go.Scatter(
+                    x=[0.0, 1.0],
+                    y=[prevalence, prevalence],
+                    mode="lines",
+                    name=f"prevalence {prevalence:.4%}",
+                    line={"dash": "dash", "color": "gray"},
+                )
+            )
         fig.update_layout(
             title="Precision-recall curves", xaxis_title="Recall", yaxis_title="Precision"
         )

@@ -3,6 +3,7 @@
 Load it with ``%load_ext fraud_jlab`` (or ``%load_ext fraud_jlab.magic``), then::
 
     %fraud runs --filter "metrics.accuracy >= 0.95" --order-by metrics.auc_roc DESC
+    %fraud runs --widget          # the RunBrowser widget (fraud_jlab.widgets)
     %fraud compare RUN_A RUN_B --baseline RUN_A
     %fraud promote RUN_A --reason "better average precision"
     %fraud --help

@@ -45,8 +45,12 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def cmd_runs(ns: argparse.Namespace) -> pd.DataFrame:
-    """``%fraud runs``: search runs; a DataFrame with one row a run."""
+def cmd_runs(ns: argparse.Namespace) -> Any:
+    """``%fraud runs``: search runs; a DataFrame with one row a run (``--widget``: a RunBrowser)."""
+    if ns.widget:
+        from fraud_jlab.widgets.runs import RunBrowser
+
+        return RunBrowser(filter=ns.filter, order_by=ns.order_by, page_size=ns.max_results)
     page = search_runs(ns.filter, ns.order_by, ns.max_results, ns.page_token, tracker=get_tracker())
     if page.next_page_token:
         print(

@@ -91,6 +91,11 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
         "--max-results", type=int, default=100, metavar="N", help="page size, 1..1000 (100)"
     )
     runs.add_argument("--page-token", default=None, help="next page token printed by a search")
+    runs.add_argument(
+        "--widget",
+        action="store_true",
+        help="return a RunBrowser widget (it pages itself; compare and promote from it)",
+    )
 
     run = add("run", "one run in full (params, metrics, tags, artifacts, lineage)")
     run.add_argument("run_id", metavar="RUN_ID")

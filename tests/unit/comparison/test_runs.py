@@ -281,3 +281,21 @@ def test_overlay_keeps_every_low_fpr_point(
     assert roc is not None and roc["layout"]["xaxis"]["type"] == "log"
     good_x = np.asarray(next(t for t in roc["data"] if t["name"] == "good")["x"])
     assert np.count_nonzero(good_x <= 0.01) == np.count_nonzero(fpr <= 0.01)
+
+
+def test_pr_overlay_has_the_holdout_prevalence_line(
+    tracker: SqliteTrackerStore,
+    three_runs: dict[str, str],
+    holdout: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # Given three runs evaluated on the same holdout
+    y, _score = holdout
+    # When they are compared
+    result = compare_runs(list(three_runs.values()), tracker=tracker, n_bootstrap=20)
+    # Then the PR figure has the three curves and one prevalence line (a random model)
+    assert result.figures.pr is not None
+    traces = result.figures.pr["data"]
+    prevalence = [t for t in traces if t["name"].startswith("prevalence")]
+    assert len(traces) == 4 and len(prevalence) == 1
+    assert prevalence[0]["y"] == [pytest.approx(y.mean())] * 2
+    assert prevalence[0]["name"] == f"prevalence {y.mean():.4%}"
