@@ -153,6 +153,24 @@ class Run:
         self.tracker.log_dataset(self.run_id, name, digest)
         return digest
 
+    def log_model(
+        self,
+        model: Any,
+        X: Any = None,  # noqa: N803 - scikit-learn's name for the training matrix
+        *,
+        feature_names: Sequence[str] | None = None,
+        feature_version: str | None = None,
+    ) -> Any:
+        """Save fitted ``model`` (XGBoost, LightGBM or scikit-learn) with its signature.
+
+        See :func:`fraud_jlab.modelstore.log_model`; returns its ``ModelInfo``.
+        """
+        from fraud_jlab.modelstore import log_model
+
+        return log_model(
+            self, model, X, feature_names=feature_names, feature_version=feature_version
+        )
+
     def child(self, run_name: str, *, tags: Mapping[str, str] | None = None) -> Run:
         """A child run (e.g. a tuning trial) in the same experiment and tracker."""
         return Run(
