@@ -76,7 +76,7 @@ def algorithm_of(model: Any) -> str:
 
 def runtime_versions() -> dict[str, str]:
     """The versions a joblib pickle depends on."""
-    import joblib
+    import joblib  # type: ignore[import-untyped]
     import sklearn
 
     return {
@@ -99,7 +99,9 @@ def serialise(model: Any) -> Serialised:
 
         booster = model if isinstance(model, xgb.Booster) else _fitted(model, "get_booster")
         extra: dict[str, Any] = {}
-        best = getattr(model, "best_iteration", None) if not isinstance(model, xgb.Booster) else None
+        best = (
+            getattr(model, "best_iteration", None) if not isinstance(model, xgb.Booster) else None
+        )
         if isinstance(best, int):
             extra["iteration_range"] = [0, best + 1]
         return Serialised(
@@ -157,7 +159,9 @@ def serialise(model: Any) -> Serialised:
 
 def _fitted(model: Any, attribute: str) -> Any:
     try:
-        return getattr(model, attribute)() if attribute == "get_booster" else getattr(model, attribute)
+        return (
+            getattr(model, attribute)() if attribute == "get_booster" else getattr(model, attribute)
+        )
     except Exception as exc:  # XGBoost NotFittedError / LightGBM LGBMNotFittedError
         raise ValidationError(f"model is not fitted: {exc}", field="model") from exc
 

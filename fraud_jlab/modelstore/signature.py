@@ -98,7 +98,5 @@ def infer_signature(
         raise ValidationError("feature names must be unique", field="feature_names")
     version = FEATURE_ENGINEERING_VERSION if feature_version is None else feature_version
     if not isinstance(version, str) or not version.strip():
-        raise ValidationError(
-            "feature_version must be a non-empty string", field="feature_version"
-        )
+        raise ValidationError("feature_version must be a non-empty string", field="feature_version")
     return ModelSignature(tuple(names), tuple(dtypes), version.strip())

@@ -69,9 +69,7 @@ class Spec:
             return "True or False"
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
-        bounds = (
-            f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
-        )
+        bounds = f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
         text = {
             "int": f"an integer in {bounds}",
             "float": f"a number in {bounds}",
@@ -194,9 +192,18 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             "reg_lambda": "lambda",
         },
         frozenset(
-            {"n_jobs", "nthread", "verbosity", "missing", "enable_categorical",
-             "importance_type", "validate_parameters", "device", "callbacks"}
-        ),  # fmt: skip
+            {
+                "n_jobs",
+                "nthread",
+                "verbosity",
+                "missing",
+                "enable_categorical",
+                "importance_type",
+                "validate_parameters",
+                "device",
+                "callbacks",
+            }
+        ),
     ),
     "lightgbm": AlgorithmSpec(
         "lightgbm",

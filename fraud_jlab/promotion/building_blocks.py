@@ -34,8 +34,8 @@ from fraud_jlab.promotion.state import (
 from fraud_jlab.promotion.validation import (
     REQUIRED_PARAMS,
     format_value,
-    validate_config_schema,
     normalise_hyperparameters,
+    validate_config_schema,
     validate_hyperparameters,
 )
 from fraud_jlab.tracking.contract import TrackerStore

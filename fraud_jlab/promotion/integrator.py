@@ -149,6 +149,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
                         path=p, current=current.values[p], new=v, changed=current.values[p] != v
                     )
                     for p, v in desired.items()
+                    if v is not None  # left absent (another algorithm): nothing to show
                 ],
                 config=ConfigDiff(current=current.config_obj(), new=config),
             ),

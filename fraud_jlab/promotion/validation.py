@@ -249,13 +249,16 @@ def validate_config_schema(config: Any) -> ProductionConfig:
             )
             fields.append(f"model.{name}")
     threshold = model.get("threshold")
-    if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
-        if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
-            errors.append(
-                f"Configuration field model.threshold value {threshold!r} out of valid range "
-                "(allowed: a number in [0, 1])"
-            )
-            fields.append("model.threshold")
+    if (
+        isinstance(threshold, (int, float))
+        and not isinstance(threshold, bool)
+        and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0)
+    ):
+        errors.append(
+            f"Configuration field model.threshold value {threshold!r} out of valid range "
+            "(allowed: a number in [0, 1])"
+        )
+        fields.append("model.threshold")
     if errors:
         raise ValidationError("; ".join(errors), field=fields[0], errors=errors)
     return ProductionConfig.parse(dict(config))

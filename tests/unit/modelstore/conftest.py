@@ -27,7 +27,7 @@ def split() -> Split:
     rng = np.random.default_rng(7)
     n = 900
     y = (rng.random(n) < 0.08).astype(np.int64)
-    X = pd.DataFrame(  # noqa: N806 - scikit-learn's name
+    X = pd.DataFrame(
         rng.normal(size=(n, 6)) + y[:, None] * np.array([1.5, -1.0, 0.5, 0, 0, 0.8]),
         columns=["Time", "V1", "V2", "V3", "V4", "Amount"],
     )

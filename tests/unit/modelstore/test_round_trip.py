@@ -1,7 +1,5 @@
 """log_model / load_model: every algorithm predicts identically after a round trip."""
 
-# ruff: noqa: N806 - X follows scikit-learn's naming
-
 from __future__ import annotations
 
 import json
@@ -18,8 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.features.engineer import FEATURE_ENGINEERING_VERSION
-from fraud_jlab.modelstore import METADATA_FILE, ModelVersionMismatch, load_model
-from fraud_jlab.modelstore import flavors
+from fraud_jlab.modelstore import METADATA_FILE, ModelVersionMismatch, flavors, load_model
 from fraud_jlab.tracking import Run
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
@@ -131,9 +128,7 @@ def test_sklearn_pickle_from_other_versions_is_refused(
     assert "Python" in message and "refit" in message
 
 
-def test_tampered_model_file_is_refused(
-    split: Split, tracker: SqliteTrackerStore
-) -> None:
+def test_tampered_model_file_is_refused(split: Split, tracker: SqliteTrackerStore) -> None:
     X_train, y_train, _, _ = split
     model = RandomForestClassifier(n_estimators=3, random_state=0).fit(X_train, y_train)
     with Run("models", "rf", tracker=tracker) as run:
