@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from sklearn.datasets import make_classification
 
 from fraud_jlab.comparison import compare_algorithms
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, read_holdout_scores
 from fraud_jlab.modelstore import load_model
 from fraud_jlab.promotion import ProductionIntegrator, PromotionRecord
 from fraud_jlab.promotion.algorithms import normalise_for_algorithm
@@ -86,6 +88,10 @@ def test_a_comparison_run_of_each_algorithm_promotes_with_its_own_spec(
     # ... and the model it points at is the evaluated one
     loaded = load_model(model["model_artifact_uri"], tracker=tracker)
     assert loaded.algorithm == algorithm
+    holdout = read_holdout_scores(tracker.read_artifact(run.run_id, HOLDOUT_ARTIFACT))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_test)[:, 1].astype(holdout.y_score.dtype), holdout.y_score
+    )
     hp = model["hyperparameters"]
     ssm = aws_env.ssm_values()
     if algorithm == "xgboost":
