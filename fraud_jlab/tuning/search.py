@@ -258,8 +258,14 @@ def prepare(
         )
         try:
             log.start(
-                {**settings, "n_splits": len(folds), "seed": seed, "n_trials_planned": total,
-                 "class_weight": str(class_weight), "tree_method": tree_method},
+                {
+                    **settings,
+                    "n_splits": len(folds),
+                    "seed": seed,
+                    "n_trials_planned": total,
+                    "class_weight": str(class_weight),
+                    "tree_method": tree_method,
+                },
                 X if isinstance(X, (pd.DataFrame, np.ndarray)) else x_arr,
             )
         except BaseException as exc:
