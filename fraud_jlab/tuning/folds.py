@@ -44,7 +44,7 @@ def check_class_weight(value: object) -> str | None:
         raise ValidationError(
             f"class_weight must be 'balanced' or None, got {value!r}", field="class_weight"
         )
-    return value  # type: ignore[return-value]
+    return value
 
 
 def balanced_scale_pos_weight(y: np.ndarray) -> float:

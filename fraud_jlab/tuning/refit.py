@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from fraud_jlab.errors import ValidationError
-from fraud_jlab.promotion.validation import normalise_hyperparameters
 from fraud_jlab.evaluation.evaluator import ModelEvaluator
+from fraud_jlab.promotion.validation import normalise_hyperparameters
 from fraud_jlab.tracking import capture
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
@@ -121,11 +121,14 @@ def refit_best(
             f"X_holdout has {xh_arr.shape[1]} columns, X_train {x_arr.shape[1]}",
             field="X_holdout",
         )
-    if isinstance(X_holdout, pd.DataFrame) and isinstance(X_train, pd.DataFrame):
-        if list(X_holdout.columns) != list(X_train.columns):
-            raise ValidationError(
-                "X_holdout must have X_train's columns in the same order", field="X_holdout"
-            )
+    if (
+        isinstance(X_holdout, pd.DataFrame)
+        and isinstance(X_train, pd.DataFrame)
+        and list(X_holdout.columns) != list(X_train.columns)
+    ):
+        raise ValidationError(
+            "X_holdout must have X_train's columns in the same order", field="X_holdout"
+        )
     overlap = int(np.isin(_row_hashes(xh_arr), _row_hashes(x_arr)).sum())
     if overlap == len(yh_arr):
         raise ValidationError(

@@ -1,7 +1,5 @@
 """refit_best: CV-only selection, refit on the training split, one holdout evaluation."""
 
-# ruff: noqa: N806 - X follows scikit-learn's naming
-
 from __future__ import annotations
 
 import boto3
@@ -57,7 +55,8 @@ def test_refit_is_a_promotable_child_evaluated_once_on_the_holdout(
     )  # fmt: skip
     run = tracker.get_run(refit.run_id)
     # Then it is a child of the tuning run, selected by CV only
-    assert run.parent_run_id == parent_id and refit.run_id in parent.children + [refit.run_id]
+    assert run.parent_run_id == parent_id
+    assert refit.run_id in tracker.get_run(parent_id).children
     assert run.tags["refit.of_trial"] == parent.tags["best_trial_run_id"]
     assert "cross-validation folds" in run.tags["refit.selected_by"]
     assert refit.cv_score == parent.metrics["best_average_precision"]
