@@ -7,6 +7,7 @@
 """
 
 from fraud_jlab.modelstore.flavors import ModelVersionMismatch, algorithm_of
+from fraud_jlab.modelstore.sagemaker import container_environment, package_for_sagemaker
 from fraud_jlab.modelstore.signature import ModelSignature, infer_signature
 from fraud_jlab.modelstore.store import (
     METADATA_FILE,
@@ -26,8 +27,10 @@ __all__ = [
     "ModelSignature",
     "ModelVersionMismatch",
     "algorithm_of",
+    "container_environment",
     "infer_signature",
     "load_model",
     "log_model",
     "model_uri",
+    "package_for_sagemaker",
 ]

@@ -329,7 +329,6 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
     assert baseline.params["max_depth"] == PRODUCTION_HYPERPARAMETERS["max_depth"]
 
 
-@pytest.mark.filterwarnings("ignore::fraud_jlab.evaluation.metrics.MetricWarning")
 def test_demo_reported_score_comes_from_rows_no_selection_step_saw(
     tracker: SqliteTrackerStore,
 ) -> None:
@@ -493,7 +492,7 @@ def test_prepare_seeds_once_and_provisions_production(
     cli._prepare(args, tmp_path, environ)
     second = capsys.readouterr().out
 
-    expected = len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID)
+    expected = len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID) + 1  # + the tuning's refit
     assert f"logged {expected} runs" in first
     assert f"already has {expected} runs; skipping seeding" in second
     assert environ["FRAUD_JLAB_TRACKING_URI"] == f"sqlite:///{tmp_path / 'runs.db'}"
@@ -563,7 +562,7 @@ def test_demo_serves_seeded_runs_and_stops_on_sigint(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             page = json.loads(response.read())
-        assert page["total"] == len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID)
+        assert page["total"] == len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID) + 1  # + refit
         assert {r["run_name"] for r in page["runs"]} >= {"production-baseline", "xgboost-tuning"}
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/fraud-jlab/api/runs", timeout=30)
