@@ -22,12 +22,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.tracking import capture
 from fraud_jlab.tracking.contract import RunDetail, RunsPage, RunStatus, TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
+
+if TYPE_CHECKING:
+    from fraud_jlab.modelstore import ModelInfo
 
 
 def _now() -> datetime:
@@ -160,7 +163,7 @@ class Run:
         *,
         feature_names: Sequence[str] | None = None,
         feature_version: str | None = None,
-    ) -> Any:
+    ) -> ModelInfo:
         """Save fitted ``model`` (XGBoost, LightGBM or scikit-learn) with its signature.
 
         See :func:`fraud_jlab.modelstore.log_model`; returns its ``ModelInfo``.
