@@ -116,6 +116,10 @@ def build_archive(metadata: dict[str, Any], model_bytes: bytes) -> tuple[bytes, 
 
         booster = xgb.Booster()
         booster.load_model(bytearray(model_bytes))
+        rng = (metadata.get("extra") or {}).get("iteration_range")
+        if rng:
+            # an early-stopped model: the container predicts with every tree it is given
+            booster = booster[int(rng[0]) : int(rng[1])]
         # The container builds its DMatrix from CSV / libsvm rows without column names:
         # a booster that expects names would refuse them. Columns are positional, in
         # the order of the run's signature.

@@ -89,6 +89,26 @@ def test_xgboost_package_has_the_builtin_container_layout_and_deploys(
     assert described["PrimaryContainer"]["ModelDataUrl"] == uri
 
 
+def test_early_stopped_xgboost_is_packaged_at_its_best_iteration(
+    aws: tuple[Any, FraudJlab], split: Split, tracker: SqliteTrackerStore, tmp_path: Path
+) -> None:
+    s3, settings = aws
+    X_train, y_train, X_test, y_test = split
+    model = xgb.XGBClassifier(n_estimators=200, early_stopping_rounds=3, n_jobs=1)
+    model.fit(X_train, y_train, eval_set=[(X_test, y_test)], verbose=False)
+    assert model.best_iteration < 199
+    uri = package_for_sagemaker(
+        _logged(tracker, model, X_train), tracker=tracker, s3_client=s3, settings=settings
+    )
+    _, files = _download(s3, uri)
+    (tmp_path / "xgboost-model").write_bytes(files["xgboost-model"])
+    booster = xgb.Booster()
+    booster.load_model(str(tmp_path / "xgboost-model"))
+    assert booster.num_boosted_rounds() == model.best_iteration + 1
+    served = booster.predict(xgb.DMatrix(X_test.to_numpy()))
+    np.testing.assert_array_equal(served, model.predict_proba(X_test)[:, 1])
+
+
 def _inference_module(root: Path) -> Any:
     spec = importlib.util.spec_from_file_location("fj_inference", root / "code" / "inference.py")
     assert spec is not None and spec.loader is not None
