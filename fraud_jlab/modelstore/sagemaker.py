@@ -19,7 +19,9 @@ SHA-256 of those bytes: ``<prefix>/<run_id>/model-<sha256[:16]>.tar.gz`` in
 ``FraudJlab.models_bucket``. The returned ``s3://`` URI is what
 :meth:`fraud_jlab.abtest.manager.ABTestingManager.deploy_challenger_endpoint` takes;
 it is also set as the run's ``sagemaker.model_data_url`` tag (and so reaches the
-production config).
+production config). The library version the model was saved with is in the object's
+metadata (``library-version``): serve it with a container of that version or newer
+(``deploy_challenger_endpoint(..., image_uri=...)``; the default XGBoost image is 1.7-1).
 """
 
 from __future__ import annotations
@@ -179,7 +181,12 @@ def package_for_sagemaker(
             Key=key,
             Body=archive,
             ContentType="application/x-gzip",
-            Metadata={"run-id": rid, "sha256": digest, "framework": framework},
+            Metadata={
+                "run-id": rid,
+                "sha256": digest,
+                "framework": framework,
+                "library-version": str(metadata.get("library_version", "")),
+            },
         )
     except Exception as exc:
         code = error_code(exc)

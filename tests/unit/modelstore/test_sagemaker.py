@@ -156,6 +156,17 @@ def test_sklearn_container_layout_predicts_identically(
     np.testing.assert_array_equal(served, model.predict_proba(X_test)[:, 1])
     assert container_environment("sklearn")["SAGEMAKER_PROGRAM"] == "inference.py"
     assert tracker.get_run(run_id).tags["sagemaker.framework"] == "sklearn"
+    # deployable with the scikit-learn container's environment
+    manager = ABTestingManager(
+        settings, sagemaker_client=boto3.client("sagemaker", region_name=REGION), s3_client=s3
+    )
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    endpoint = manager.deploy_challenger_endpoint(
+        "exp-2", uri, image_uri=image, environment=container_environment("sklearn")
+    )
+    container = manager.sagemaker.describe_model(ModelName=endpoint)["PrimaryContainer"]
+    assert container["Environment"] == container_environment("sklearn")
+    assert container["ModelDataUrl"] == uri and container["Image"] == image
 
 
 def test_packaging_errors(
