@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import lightgbm as lgb
@@ -159,3 +160,26 @@ def test_bad_inputs(split: Split, tracker: SqliteTrackerStore) -> None:
         loaded.predict_proba(X_test.drop(columns="Amount"))
     with pytest.raises(ValidationError, match="order"):
         loaded.predict_proba(X_test[list(reversed(X_test.columns))])
+
+
+@pytest.fixture(scope="module")
+def mlflow_tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from fraud_jlab.tracking.mlflow_store import MlflowTrackerStore
+
+    store = MlflowTrackerStore(f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}")
+    yield store
+    store.close()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("algorithm", ["xgboost", "lightgbm", "random_forest", "mlp"])
+def test_round_trip_on_the_mlflow_backend(
+    algorithm: str, split: Split, mlflow_tracker: Any
+) -> None:
+    X_train, y_train, X_test, _ = split
+    model = _models()[algorithm].fit(X_train, y_train)
+    with Run("models", algorithm, tracker=mlflow_tracker) as run:
+        run.log_model(model, X_train)
+    loaded = load_model(run.run_id, tracker=mlflow_tracker)
+    assert np.array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    assert mlflow_tracker.get_run(run.run_id).tags["model.algorithm"] == algorithm
