@@ -29,7 +29,7 @@ NUMERIC = [
 
 def _inside(spec: Spec) -> st.SearchStrategy[Any]:
     if spec.kind == "int":
-        return st.integers(int(math.ceil(spec.low)), int(spec.high)).filter(
+        return st.integers(math.ceil(spec.low), int(spec.high)).filter(
             lambda v: not (spec.low_open and v == spec.low)
         )
     return st.floats(
