@@ -220,6 +220,10 @@ def _plain_params(estimator: Any) -> dict[str, str]:
     }
 
 
+#: The public name: ``refit_best`` logs its model's parameters exactly as the comparison does.
+plain_params = _plain_params
+
+
 def _as_matrix(X: Any, field_name: str) -> tuple[np.ndarray[Any, Any], list[str]]:
     if isinstance(X, pd.DataFrame):
         non_numeric = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ import pandas as pd
 from fraud_jlab.datasets import generate_fraud_dataset, load_dataset
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.tracking import Run, TrackerStore, get_tracker
+
+if TYPE_CHECKING:
+    from fraud_jlab.tuning.refit import RefitResult
 
 EXPERIMENT_NAME = "fraud-detection-optimization"
 BASELINE_TAG = ("role", "production-baseline")
@@ -168,7 +171,7 @@ def _log_trial(run: Run, split: _Holdout, params: Mapping[str, Any], seed: int) 
     return metrics
 
 
-def _tune_and_refit(store: TrackerStore, split: _Holdout, seed: int) -> Any:
+def _tune_and_refit(store: TrackerStore, split: _Holdout, seed: int) -> RefitResult:
     """Grid-search :data:`TUNING_GRID` by cross-validation on the training rows only, then
     refit the best configuration and evaluate it once on the holdout (its reported score)."""
     from fraud_jlab.evaluation.evaluator import ModelEvaluator
@@ -177,12 +180,15 @@ def _tune_and_refit(store: TrackerStore, split: _Holdout, seed: int) -> Any:
 
     X_train = split.train[split.features]  # noqa: N806 - scikit-learn's name
     y_train = split.train["Class"].to_numpy()
+    depths, etas = sorted({d for d, _ in TUNING_GRID}), sorted({e for _, e in TUNING_GRID})
+    # TUNING_GRID is the full depth x eta product, so the grid search runs exactly its points
+    assert len(depths) * len(etas) == len(TUNING_GRID)
     result = grid_search(
         X_train,
         y_train,
         {
-            "max_depth": sorted({d for d, _ in TUNING_GRID}),
-            "eta": sorted({e for _, e in TUNING_GRID}),
+            "max_depth": depths,
+            "eta": etas,
             "num_round": [100],
             "subsample": [0.8],
             "colsample_bytree": [0.8],

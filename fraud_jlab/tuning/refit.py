@@ -85,7 +85,7 @@ def refit_best(
     """
     from xgboost import XGBClassifier
 
-    from fraud_jlab.comparison.algorithms import _plain_params
+    from fraud_jlab.comparison.algorithms import plain_params
 
     store = tracker or get_tracker()
     parent = store.get_run(tuning_run_id)
@@ -176,7 +176,7 @@ def refit_best(
         tracker=store,
     ) as run:
         model.fit(frame_train, y_arr)
-        run.log_parameters(_plain_params(model))
+        run.log_parameters(plain_params(model))
         run.log_dataset(data, "training")
         run.log_dataset(frame_holdout, "holdout")
         if cv_score is not None:
