@@ -216,3 +216,21 @@ def test_a_run_with_an_unsupported_algorithm_is_refused_before_anything_is_writt
         _integrator(aws_env, tracker).promote_run(run_id, approver="alice", reason="r")
     assert info.value.field == "algorithm" and "random_forest" in str(info.value)
     assert aws_env.key_set() == set() and aws_env.ssm_values() == {}
+
+
+def test_switching_algorithms_and_rolling_back_restores_the_xgboost_spec(
+    aws_env: AwsEnv, comparison: Comparison
+) -> None:
+    tracker, runs, _ = comparison
+    integrator = _integrator(aws_env, tracker)
+    first = integrator.promote_run(runs["XGBoost"], approver="alice", reason="xgb")
+    assert isinstance(first, PromotionRecord)
+    xgb_ssm, xgb_config = aws_env.ssm_values(), _config(aws_env)
+    # a LightGBM promotion replaces the config and leaves the XGBoost parameters alone
+    second = integrator.promote_run(runs["LightGBM"], approver="alice", reason="lgbm", force=True)
+    assert isinstance(second, PromotionRecord)
+    assert _config(aws_env)["algorithm"] == "lightgbm" and aws_env.ssm_values() == xgb_ssm
+    assert second.after.ssm == second.before.ssm
+    # rolling back to the XGBoost promotion restores its complete spec
+    integrator.rollback_to(first.promotion_id, approver="alice", reason="back to xgb")
+    assert _config(aws_env) == xgb_config and aws_env.ssm_values() == xgb_ssm
