@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -125,8 +125,13 @@ class ABTestingManager:
         wait: bool = True,
         *,
         image_uri: str | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> str:
         """Deploy the model artifact as a new challenger endpoint; returns the endpoint name.
+
+        ``environment`` is the container's environment: a scikit-learn package from
+        :func:`fraud_jlab.modelstore.package_for_sagemaker` needs
+        ``container_environment("sklearn")`` (and a scikit-learn ``image_uri``).
 
         Creates a model (the region's built-in XGBoost image unless ``image_uri`` is given),
         an endpoint configuration with one ``AllTraffic`` variant and the endpoint, then (with
@@ -158,7 +163,11 @@ class ABTestingManager:
         try:
             self.sagemaker.create_model(
                 ModelName=name,
-                PrimaryContainer={"Image": image_uri, "ModelDataUrl": model_artifact_s3_path},
+                PrimaryContainer={
+                    "Image": image_uri,
+                    "ModelDataUrl": model_artifact_s3_path,
+                    **({"Environment": dict(environment)} if environment else {}),
+                },
                 ExecutionRoleArn=self.settings.sagemaker_role_arn,
                 Tags=tags,
             )

@@ -2,7 +2,8 @@
 
 Each algorithm is trained on the same rows, scored on the same holdout with the same
 metrics (with bootstrap CIs) and logged as one run (no children) carrying its EFFECTIVE
-parameters, the reasons for every change from the design's sample settings
+parameters, the fitted model (``run.log_model``: load it with
+:func:`fraud_jlab.modelstore.load_model`), the reasons for every change from the design's sample settings
 (``adjustment.<param>`` tags) and the holdout scores, so any two of these runs can later be
 compared pairwise with :func:`fraud_jlab.comparison.runs.compare_runs`.
 
@@ -219,6 +220,10 @@ def _plain_params(estimator: Any) -> dict[str, str]:
     }
 
 
+#: The public name: ``refit_best`` logs its model's parameters exactly as the comparison does.
+plain_params = _plain_params
+
+
 def _as_matrix(X: Any, field_name: str) -> tuple[np.ndarray[Any, Any], list[str]]:
     if isinstance(X, pd.DataFrame):
         non_numeric = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
@@ -393,6 +398,8 @@ def compare_algorithms(
                 )
             run.log_metric("training_time_seconds", elapsed)
             run.set_tag("feature_names", ",".join(feature_names)[:5000])
+            # the very model just evaluated, so it can be promoted, packaged and deployed
+            run.log_model(spec.estimator, xtr, feature_names=feature_names)
             runs[spec.name] = run.run_id
         settings[spec.name] = {"params": params, "adjustments": dict(spec.adjustments)}
         row: dict[str, Any] = {

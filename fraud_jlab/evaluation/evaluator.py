@@ -368,7 +368,8 @@ class ModelEvaluator:
                 pio.to_html(
                     as_dict,
                     full_html=False,
-                    include_plotlyjs="cdn" if i == 0 else False,
+                    # embedded once (no CDN: VPC-only Studio has no internet)
+                    include_plotlyjs=i == 0,
                     validate=False,
                 )
             )

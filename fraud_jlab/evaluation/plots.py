@@ -323,7 +323,7 @@ def figure_json(fig: go.Figure) -> dict[str, Any]:
 
 
 def save_figure(fig: go.Figure, path: str | Path) -> Path:
-    """Write ``fig`` to ``.html`` (plotly.js from the CDN) or ``.json``.
+    """Write ``fig`` to ``.html`` (plotly.js embedded, so it opens offline) or ``.json``.
 
     Raises ValidationError for other suffixes; ``.png`` needs the ``kaleido`` package, which is
     not installed by fraud_jlab.
@@ -331,7 +331,8 @@ def save_figure(fig: go.Figure, path: str | Path) -> Path:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".html":
-        fig.write_html(str(p), include_plotlyjs="cdn", full_html=True)
+        # plotly.js embedded: SageMaker Studio in VPC-only mode has no internet for a CDN
+        fig.write_html(str(p), include_plotlyjs=True, full_html=True)
     elif suffix == ".json":
         p.write_text(fig.to_json())
     elif suffix in {".png", ".jpg", ".jpeg", ".svg", ".pdf", ".webp"}:

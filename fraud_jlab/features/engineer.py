@@ -25,6 +25,10 @@ from fraud_jlab.features import selection
 
 #: Hours counted as night: 22:00-23:59 and 00:00-05:59.
 NIGHT_HOURS: frozenset[int] = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
+#: Version of the features ``FeatureEngineer`` produces; saved in every model signature.
+#: Bump it whenever a method here changes what it computes, so a model is never served
+#: features built differently from the ones it was trained on.
+FEATURE_ENGINEERING_VERSION = "1"
 
 
 def _require_frame(df: Any, columns: Iterable[str], field: str = "df") -> pd.DataFrame:

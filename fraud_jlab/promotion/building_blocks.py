@@ -34,6 +34,7 @@ from fraud_jlab.promotion.state import (
 from fraud_jlab.promotion.validation import (
     REQUIRED_PARAMS,
     format_value,
+    normalise_hyperparameters,
     validate_config_schema,
     validate_hyperparameters,
 )
@@ -104,11 +105,15 @@ class ProductionBuildingBlocks:
         ) from exc
 
     # --- the seed's building blocks -------------------------------------------
-    def validate_hyperparameters(
+    def validate_hyperparameters(self, hyperparameters: Mapping[str, Any]) -> bool:
+        """Validate names and ranges (see ``fraud_jlab.promotion.validation``); True or ValidationError."""
+        return validate_hyperparameters(hyperparameters)
+
+    def normalise_hyperparameters(
         self, hyperparameters: Mapping[str, Any]
     ) -> dict[str, int | float | str]:
-        """Validate names and ranges (see ``fraud_jlab.promotion.validation``); raises ValidationError."""
-        return validate_hyperparameters(hyperparameters)
+        """The six validated values, typed (ints, floats, the objective); raises ValidationError."""
+        return normalise_hyperparameters(hyperparameters)
 
     def parameter_paths(self) -> dict[str, str]:
         """Hyperparameter name -> Parameter Store path under ``ssm_prefix``."""
@@ -140,7 +145,7 @@ class ProductionBuildingBlocks:
         back gives the same values. Prefer :meth:`promote_run`, which also
         restores everything if a write fails.
         """
-        clean = validate_hyperparameters(hyperparameters)
+        clean = normalise_hyperparameters(hyperparameters)
         _, backup_key = self.backup_current_parameters()
         try:
             for name, path in self.parameter_paths().items():
@@ -156,18 +161,25 @@ class ProductionBuildingBlocks:
         metrics: Mapping[str, float],
         approver: str,
         tested_date: str | None = None,
+        *,
+        algorithm: str = "xgboost",
+        details: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The production config dict (``model.algorithm/version/hyperparameters/performance/...``)."""
-        return {
-            "model": {
-                "algorithm": "xgboost",
-                "version": str(experiment_id),
-                "hyperparameters": dict(hyperparameters),
-                "performance": {k: float(v) for k, v in metrics.items()},
-                "tested_date": tested_date or self.clock().strftime("%Y-%m-%d"),
-                "approved_by": str(approver),
-            }
+        """The production config dict (``model.algorithm/version/hyperparameters/performance/...``).
+
+        ``details`` adds the spec fields of :func:`fraud_jlab.promotion.spec.run_spec`
+        (threshold and its rule, features, dataset hash, model URI, run id).
+        """
+        model: dict[str, Any] = {
+            "algorithm": algorithm,
+            "version": str(experiment_id),
+            "hyperparameters": dict(hyperparameters),
+            "performance": {k: float(v) for k, v in metrics.items()},
+            "tested_date": tested_date or self.clock().strftime("%Y-%m-%d"),
+            "approved_by": str(approver),
         }
+        model.update(details or {})
+        return {"model": model}
 
     def validate_config_schema(self, config: Any) -> None:
         """Raise ValidationError naming every missing or mistyped ``model.<field>``."""

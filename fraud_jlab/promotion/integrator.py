@@ -33,6 +33,7 @@ from fraud_jlab.promotion.models import (
     SsmDiff,
     UnfinishedAttempt,
 )
+from fraud_jlab.promotion.spec import run_spec
 from fraud_jlab.promotion.state import (
     Snapshot,
     StepFailed,
@@ -42,7 +43,7 @@ from fraud_jlab.promotion.transaction import Change, Transaction
 from fraud_jlab.promotion.validation import (
     REQUIRED_PARAMS,
     format_value,
-    hyperparameters_from_run_params,
+    normalise_hyperparameters,
     validate_config_schema,
     validate_hyperparameters,
     validate_reason,
@@ -75,7 +76,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         reason: str = "promote_to_production",
     ) -> dict[str, Any]:
         """The seed's complete workflow, all-or-nothing; returns ``{"promotion_event", "execution_arn"}``."""
-        clean = validate_hyperparameters(hyperparameters)
+        validate_hyperparameters(hyperparameters)
+        clean = normalise_hyperparameters(hyperparameters)
         config = self.generate_production_config(experiment_id, clean, metrics, approver)
         validate_config_schema(config)
         change = Change(
@@ -108,8 +110,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
     def plan_run(self, run_id: str, *, approver: str) -> tuple[PromotionPlan, Change, RunDetail]:
         """Validate ``run_id`` and compute what promoting it would change (reads only)."""
         run = self.tracker.get_run(run_id)
-        mapped = hyperparameters_from_run_params(run.params)
-        clean = validate_hyperparameters(mapped)
+        spec = run_spec(run, self.tracker)
         try:
             current = self.store.snapshot("read")
         except StepFailed as exc:
@@ -117,14 +118,29 @@ class ProductionIntegrator(ProductionBuildingBlocks):
             raise
         gates = self._gates(run, current)
         tested = (run.end_time or run.start_time).strftime("%Y-%m-%d")
-        config = self.generate_production_config(run.run_id, clean, run.metrics, approver, tested)
+        config = self.generate_production_config(
+            run.run_id,
+            spec.hyperparameters,
+            run.metrics,
+            approver,
+            tested,
+            algorithm=spec.algorithm,
+            details=spec.details,
+        )
         validate_config_schema(config)
-        desired: dict[str, str | None] = {
-            self.store.path(n): format_value(clean[n]) for n in REQUIRED_PARAMS
-        }
+        desired: dict[str, str | None]
+        if spec.parameter_store is not None:
+            six = spec.parameter_store
+            desired = {self.store.path(n): format_value(six[n]) for n in REQUIRED_PARAMS}
+            promoted = {n: format_value(six[n]) for n in REQUIRED_PARAMS}
+        else:
+            # The six SSM names are XGBoost's: another algorithm leaves them as they are
+            # (config model.parameter_store_applies is false) and is fully in the config.
+            desired = dict(current.values)
+            promoted = {k: _text(v) for k, v in spec.hyperparameters.items()}
         plan = PromotionPlan(
             run_id=run.run_id,
-            hyperparameters={n: format_value(clean[n]) for n in REQUIRED_PARAMS},
+            hyperparameters=promoted,
             gates=gates,
             gates_passed=all(g.passed for g in gates),
             diff=PlanDiff(
@@ -133,6 +149,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
                         path=p, current=current.values[p], new=v, changed=current.values[p] != v
                     )
                     for p, v in desired.items()
+                    if v is not None  # left absent (another algorithm): nothing to show
                 ],
                 config=ConfigDiff(current=current.config_obj(), new=config),
             ),
@@ -448,6 +465,13 @@ def _production_run_id(snap: Snapshot) -> str | None:
     model = config.get("model") if isinstance(config, dict) else None
     version = model.get("version") if isinstance(model, dict) else None
     return str(version) if version else None
+
+
+def _text(value: Any) -> str:
+    """A config value as the ledger's string (lists as JSON-ish text, floats exact)."""
+    if isinstance(value, list):
+        return "(" + ", ".join(str(v) for v in value) + ")"
+    return format_value(value) if isinstance(value, (int, float, str)) else str(value)
 
 
 def _check_approver(approver: Any) -> str:

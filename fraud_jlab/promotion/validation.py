@@ -87,11 +87,21 @@ def _coerce_number(name: str, raw: Any, rng: NumericRange) -> tuple[int | float 
     return value, None
 
 
-def validate_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, int | float | str]:
-    """Check names and ranges; return the normalised values (ints, floats, the objective).
+def validate_hyperparameters(hyperparameters: Mapping[str, Any]) -> bool:
+    """The seed's check of the six Parameter Store hyperparameters: True when valid.
 
     Raises ValidationError (a ValueError) listing every missing name, unknown
-    name and invalid value; ``field`` is the first offending name.
+    name and invalid value; ``field`` is the first offending name. The typed
+    values come from :func:`normalise_hyperparameters`.
+    """
+    normalise_hyperparameters(hyperparameters)
+    return True
+
+
+def normalise_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, int | float | str]:
+    """Check names and ranges; return the normalised values (ints, floats, the objective).
+
+    Raises ValidationError exactly as :func:`validate_hyperparameters` does.
     """
     if not isinstance(hyperparameters, Mapping):
         raise ValidationError(
@@ -216,6 +226,44 @@ def validate_config_schema(config: Any) -> ProductionConfig:
                 f"Expected {kind.__name__}, got {type(model[name]).__name__}"
             )
             fields.append(f"model.{name}")
+    optional: dict[str, tuple[type, ...]] = {
+        "run_id": (str,),
+        "threshold": (int, float),
+        "threshold_rule": (str,),
+        "features": (list,),
+        "feature_version": (str,),
+        "dataset_hash": (str,),
+        "model_artifact_uri": (str,),
+        "sagemaker_model_data_url": (str,),
+        "parameter_store_applies": (bool,),
+    }
+    for name, kinds in optional.items():
+        value = model.get(name)
+        if value is None:
+            continue  # absent or null: configs written before these fields stay valid
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if wrong_bool or not isinstance(value, kinds):
+            errors.append(
+                f"Configuration field model.{name} has wrong type. "
+                f"Expected {' or '.join(k.__name__ for k in kinds)}, got {type(value).__name__}"
+            )
+            fields.append(f"model.{name}")
+    threshold = model.get("threshold")
+    if (
+        isinstance(threshold, (int, float))
+        and not isinstance(threshold, bool)
+        and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0)
+    ):
+        errors.append(
+            f"Configuration field model.threshold value {threshold!r} out of valid range "
+            "(allowed: a number in [0, 1])"
+        )
+        fields.append("model.threshold")
     if errors:
         raise ValidationError("; ".join(errors), field=fields[0], errors=errors)
     return ProductionConfig.parse(dict(config))
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON schema of ``production-model-config.yaml`` (from :class:`ProductionConfig`)."""
+    return ProductionConfig.model_json_schema()

@@ -22,12 +22,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.tracking import capture
 from fraud_jlab.tracking.contract import RunDetail, RunsPage, RunStatus, TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
+
+if TYPE_CHECKING:
+    from fraud_jlab.modelstore import ModelInfo
 
 
 def _now() -> datetime:
@@ -152,6 +155,24 @@ class Run:
         digest = capture.dataset_hash(data)
         self.tracker.log_dataset(self.run_id, name, digest)
         return digest
+
+    def log_model(
+        self,
+        model: Any,
+        X: Any = None,  # noqa: N803 - scikit-learn's name for the training matrix
+        *,
+        feature_names: Sequence[str] | None = None,
+        feature_version: str | None = None,
+    ) -> ModelInfo:
+        """Save fitted ``model`` (XGBoost, LightGBM or scikit-learn) with its signature.
+
+        See :func:`fraud_jlab.modelstore.log_model`; returns its ``ModelInfo``.
+        """
+        from fraud_jlab.modelstore import log_model
+
+        return log_model(
+            self, model, X, feature_names=feature_names, feature_version=feature_version
+        )
 
     def child(self, run_name: str, *, tags: Mapping[str, str] | None = None) -> Run:
         """A child run (e.g. a tuning trial) in the same experiment and tracker."""

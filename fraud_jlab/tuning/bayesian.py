@@ -73,6 +73,7 @@ def bayesian_search(
     tracker: TrackerStore | None = None,
     track: bool = True,
     on_trial: TrialCallback | None = None,
+    class_weight: str | None = "balanced",
 ) -> TuningResult:
     """Optimise the objective metric with Optuna TPE over ``search_space`` for ``n_trials`` trials.
 
@@ -100,6 +101,7 @@ def bayesian_search(
                   "sampler": f"TPESampler(seed={seed})",
                   "pruner": f"MedianPruner(n_startup_trials={n_startup_trials})" if prune else "none",
                   "early_stopping_rounds": es, **early_stopping_settings(es)},
+        class_weight=class_weight,
     )  # fmt: skip
     pruner: optuna.pruners.BasePruner = (
         optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=0)

@@ -89,14 +89,17 @@ def evaluate_group(
     booster_params = xgboost_params(configs[0], seed=seed, n_jobs=n_jobs, tree_method=tree_method)
     for fold in folds:
         started = time.perf_counter()
+        fold_params = dict(booster_params)
+        if "scale_pos_weight" in fold.extra:
+            fold_params["scale_pos_weight"] = fold.extra["scale_pos_weight"]
         if early_stopping_rounds is None:
-            booster = xgb.train(booster_params, fold.dtrain, num_boost_round=max(rounds))
+            booster = xgb.train(fold_params, fold.dtrain, num_boost_round=max(rounds))
             limits = rounds
             dscore = fold.dvalid
         else:
             inner = early_stopping_split(fold, seed)
             dscore = inner.dscore
-            params = {**booster_params, "eval_metric": SCORERS[scoring][1]}
+            params = {**fold_params, "eval_metric": SCORERS[scoring][1]}
             booster = xgb.train(
                 params,
                 inner.dfit,

@@ -35,6 +35,24 @@ SCORERS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], str]] = {
 }
 
 
+CLASS_WEIGHTS: tuple[str | None, ...] = ("balanced", None)
+
+
+def check_class_weight(value: object) -> str | None:
+    """``"balanced"`` or None; ValidationError otherwise."""
+    if value not in CLASS_WEIGHTS:
+        raise ValidationError(
+            f"class_weight must be 'balanced' or None, got {value!r}", field="class_weight"
+        )
+    return value
+
+
+def balanced_scale_pos_weight(y: np.ndarray) -> float:
+    """Negatives / positives: XGBoost's ``scale_pos_weight`` that balances the classes."""
+    pos = int((np.asarray(y) == 1).sum())
+    return float((np.asarray(y).size - pos) / pos)
+
+
 def check_scoring(scoring: object) -> str:
     """Return ``scoring`` if it is a supported objective metric, else raise ValidationError."""
     if not isinstance(scoring, str) or scoring not in SCORERS:
@@ -209,8 +227,13 @@ def build_folds(
     *,
     n_jobs: int | None,
     feature_names: list[str] | None,
+    class_weight: str | None = None,
 ) -> list[Fold]:
-    """Build each fold's matrices once; the validation matrix reuses the training cuts (``ref=``)."""
+    """Build each fold's matrices once; the validation matrix reuses the training cuts (``ref=``).
+
+    With ``class_weight="balanced"`` each fold records ``scale_pos_weight`` = negatives /
+    positives of its training rows, the weighting ``compare_algorithms`` gives XGBoost.
+    """
     out: list[Fold] = []
     for i, (tr, va) in enumerate(folds):
         y_tr, y_va = y[tr], y[va]
@@ -223,6 +246,8 @@ def build_folds(
             X[va], y_va, ref=dtrain, nthread=n_jobs, feature_names=feature_names
         )
         fold = Fold(i, dtrain, dvalid, y_va)
+        if class_weight == "balanced":
+            fold.extra["scale_pos_weight"] = balanced_scale_pos_weight(y_tr)
         # kept for the lazily built early-stopping split (references, no copies)
         fold.extra["source"] = (X, y, tr, va, n_jobs, feature_names)
         out.append(fold)

@@ -35,6 +35,7 @@ from fraud_jlab.tuning.folds import (
     EARLY_STOPPING_FRACTION,
     Fold,
     build_folds,
+    check_class_weight,
     check_folds,
     check_positive_int,
     check_scoring,
@@ -226,6 +227,7 @@ def prepare(
     run_name: str | None,
     on_trial: TrialCallback | None,
     settings: dict[str, Any],
+    class_weight: str | None = "balanced",
 ) -> SearchContext:
     """Validate the common inputs, build the folds, then (only then) open the parent run."""
     scoring = check_scoring(scoring)
@@ -238,9 +240,12 @@ def prepare(
         )
     if not isinstance(experiment_name, str) or not experiment_name.strip():
         raise ValidationError("experiment_name must be a non-empty string", field="experiment_name")
+    class_weight = check_class_weight(class_weight)
     x_arr, y_arr, names = check_xy(X, y)
     splits = make_folds(y_arr, n_splits, int(seed)) if cv is None else check_folds(cv, len(y_arr))
-    folds = build_folds(x_arr, y_arr, splits, n_jobs=n_jobs, feature_names=names)
+    folds = build_folds(
+        x_arr, y_arr, splits, n_jobs=n_jobs, feature_names=names, class_weight=class_weight
+    )
     log = None
     if track:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -253,7 +258,14 @@ def prepare(
         )
         try:
             log.start(
-                {**settings, "n_splits": len(folds), "seed": seed, "n_trials_planned": total},
+                {
+                    **settings,
+                    "n_splits": len(folds),
+                    "seed": seed,
+                    "n_trials_planned": total,
+                    "class_weight": str(class_weight),
+                    "tree_method": tree_method,
+                },
                 X if isinstance(X, (pd.DataFrame, np.ndarray)) else x_arr,
             )
         except BaseException as exc:
@@ -269,7 +281,9 @@ def prepare(
         total,
         log,
         on_trial,
-        rebuild_folds=lambda: build_folds(x_arr, y_arr, splits, n_jobs=n_jobs, feature_names=names),
+        rebuild_folds=lambda: build_folds(
+            x_arr, y_arr, splits, n_jobs=n_jobs, feature_names=names, class_weight=class_weight
+        ),
     )
 
 
@@ -301,6 +315,7 @@ def grid_search(
     tracker: TrackerStore | None = None,
     track: bool = True,
     on_trial: TrialCallback | None = None,
+    class_weight: str | None = "balanced",
 ) -> TuningResult:
     """Cross-validate every combination of ``param_grid`` (name -> list of values).
 
@@ -308,7 +323,9 @@ def grid_search(
     XGBoost's defaults. Combinations that differ only in ``num_round`` share
     one model per fold. ``cv`` may give explicit ``(train, valid)`` index
     pairs instead of ``n_splits`` seeded stratified folds. Logs exactly one
-    child run per combination. Raises ValidationError (nothing written) for an
+    child run per combination. ``class_weight="balanced"`` (the default) weights fraud by
+    each fold's negatives/positives (``scale_pos_weight``), as ``compare_algorithms`` weights
+    XGBoost; None trains unweighted. Raises ValidationError (nothing written) for an
     empty grid, unknown names, values outside :data:`SEARCH_SPACE`, an
     unsupported ``scoring``, non-binary ``y`` or an X/y length mismatch.
     """
@@ -317,7 +334,7 @@ def grid_search(
         "grid", X, y, total=len(configs), n_splits=n_splits, cv=cv, scoring=scoring, seed=seed,
         n_jobs=n_jobs, tree_method=tree_method, track=track, tracker=tracker,
         experiment_name=experiment_name, run_name=run_name, on_trial=on_trial,
-        settings={"param_grid": _describe(param_grid)},
+        settings={"param_grid": _describe(param_grid)}, class_weight=class_weight,
     )  # fmt: skip
 
     def body() -> None:
@@ -344,6 +361,7 @@ def random_search(
     tracker: TrackerStore | None = None,
     track: bool = True,
     on_trial: TrialCallback | None = None,
+    class_weight: str | None = "balanced",
 ) -> TuningResult:
     """Cross-validate ``n_iter`` configurations sampled (seeded) from ``param_distributions``.
 
@@ -363,6 +381,7 @@ def random_search(
         experiment_name=experiment_name, run_name=run_name, on_trial=on_trial,
         settings={"param_distributions": _describe(param_distributions), "n_iter": n_iter,
                   "early_stopping_rounds": es, **early_stopping_settings(es)},
+        class_weight=class_weight,
     )  # fmt: skip
 
     def body() -> None:

@@ -29,7 +29,11 @@ from fraud_jlab.evaluation import (
     ModelEvaluator,
 )
 from fraud_jlab.features import FeatureEngineer, FeatureSelectionWarning
-from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES, validate_hyperparameters
+from fraud_jlab.promotion.validation import (
+    ALLOWED_OBJECTIVES,
+    normalise_hyperparameters,
+    validate_hyperparameters,
+)
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
 
@@ -279,7 +283,8 @@ def test_property_2_hyperparameter_validation(
     )
     missing = [n for n in REQUIRED if n not in present]
     if not bad_values and not objective_bad and not missing and not extras:
-        clean = validate_hyperparameters(hp)
+        assert validate_hyperparameters(hp) is True
+        clean = normalise_hyperparameters(hp)
         assert set(clean) == set(REQUIRED)
         for n in SPEC:
             assert clean[n] == numbers[n][1]

@@ -22,6 +22,7 @@ import pytest
 import xgboost as xgb
 import yaml
 from moto import mock_aws
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 import fraud_jlab
@@ -46,7 +47,8 @@ from fraud_jlab.demo.seed import (
 )
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_identity, read_holdout_scores
-from fraud_jlab.tracking import set_tracker
+from fraud_jlab.modelstore import load_model
+from fraud_jlab.tracking import capture, set_tracker
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -272,22 +274,27 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
                                           "subsample": 1.0, "colsample_bytree": 1.0}]  # fmt: skip
     ids = seed_tracker(tracker, n_rows=20_000, seed=1, configs=configs)
 
-    assert len(ids) == len(configs) + 1 + len(TUNING_GRID)
+    # the configuration runs, the tuning parent, its trials, then the refit of its best trial
+    assert len(ids) == len(configs) + 1 + len(TUNING_GRID) + 1
     assert len(set(ids)) == len(ids)
     runs = {run_id: tracker.get_run(run_id) for run_id in ids}
     parent = runs[ids[len(configs)]]
     assert parent.run_name == "xgboost-tuning"
     assert sorted(parent.children) == sorted(ids[len(configs) + 1 :])
     assert all(runs[c].parent_run_id == parent.run_id for c in parent.children)
-    best = max(parent.children, key=lambda c: runs[c].metrics["average_precision"])
-    assert parent.tags["best_run_id"] == best
-    assert parent.metrics["best_average_precision"] == runs[best].metrics["average_precision"]
+    refit_id = ids[-1]
+    trials = ids[len(configs) + 1 : -1]
+    # the best trial is chosen on cross-validation; the reported run is its refit
+    best = max(trials, key=lambda c: runs[c].metrics["mean_average_precision"])
+    assert parent.tags["best_trial_run_id"] == best
+    assert parent.tags["best_run_id"] == refit_id
+    assert parent.metrics["best_average_precision"] == runs[best].metrics["mean_average_precision"]
 
     frame = generate_fraud_dataset(20_000, seed=1)
     _, test = train_test_split(frame, test_size=0.2, stratify=frame["Class"], random_state=1)
     features = xgb.DMatrix(test.drop(columns="Class"))
     identities: set[str | None] = set()
-    for run_id in [*ids[: len(configs)], *parent.children]:
+    for run_id in ids[: len(configs)]:
         run = runs[run_id]
         assert run.experiment_name == EXPERIMENT_NAME and run.status == "completed"
         assert set(run.params) == {
@@ -313,10 +320,45 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
         # Every seeded run is scored on the same rows, so the compare view pairs them.
         identities.add(holdout.holdout_identity)
 
+    # the refit is scored on the same rows too, so it pairs with the configuration runs
+    refit_holdout = read_holdout_scores(tracker.read_artifact(refit_id, HOLDOUT_ARTIFACT))
+    identities.add(refit_holdout.holdout_identity)
     assert identities == {holdout_identity(test.drop(columns="Class"), test["Class"])}
     baseline = find_baseline_run(tracker)
     assert baseline is not None and baseline.run_id == ids[0]
     assert baseline.params["max_depth"] == PRODUCTION_HYPERPARAMETERS["max_depth"]
+
+
+def test_demo_reported_score_comes_from_rows_no_selection_step_saw(
+    tracker: SqliteTrackerStore,
+) -> None:
+    configs = [{"max_depth": 3, "eta": 0.3, "num_round": 20, "subsample": 1.0,
+                "colsample_bytree": 1.0}]  # fmt: skip
+    ids = seed_tracker(tracker, n_rows=6_000, seed=2, configs=configs)
+    parent, trials, refit = tracker.get_run(ids[1]), ids[2:-1], tracker.get_run(ids[-1])
+    frame = generate_fraud_dataset(6_000, seed=2)
+    train, test = train_test_split(frame, test_size=0.2, stratify=frame["Class"], random_state=2)
+    train_hash = capture.dataset_hash(train.drop(columns="Class"))
+    test_hash = capture.dataset_hash(test.drop(columns="Class"))
+    assert set(train.index).isdisjoint(test.index)
+    # Selection: the search and every trial saw the training rows only, and were scored on CV
+    assert parent.datasets == {"training": train_hash}
+    for trial_id in trials:
+        trial = tracker.get_run(trial_id)
+        assert "average_precision" not in trial.metrics  # no holdout score to select on
+        assert {"mean_average_precision", "fold_0_average_precision"} <= set(trial.metrics)
+        assert not trial.artifacts
+    # Reporting: the refit is the tuning run's reported run, scored on the holdout rows only
+    assert parent.tags["best_run_id"] == refit.run_id and refit.parent_run_id == parent.run_id
+    assert refit.datasets == {"training": train_hash, "holdout": test_hash}
+    holdout = read_holdout_scores(tracker.read_artifact(refit.run_id, HOLDOUT_ARTIFACT))
+    np.testing.assert_array_equal(holdout.y_true, test["Class"].to_numpy())
+    model = load_model(refit.run_id, tracker=tracker)
+    score = model.predict_proba(test.drop(columns="Class"))[:, 1]
+    assert refit.metrics["average_precision"] == pytest.approx(
+        average_precision_score(test["Class"], score), abs=1e-12
+    )
+    assert refit.metrics["cv_mean_average_precision"] == parent.metrics["best_average_precision"]
 
 
 def test_seed_tracker_rejects_bad_configs_before_logging(tracker: SqliteTrackerStore) -> None:
@@ -450,7 +492,7 @@ def test_prepare_seeds_once_and_provisions_production(
     cli._prepare(args, tmp_path, environ)
     second = capsys.readouterr().out
 
-    expected = len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID)
+    expected = len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID) + 1  # + the tuning's refit
     assert f"logged {expected} runs" in first
     assert f"already has {expected} runs; skipping seeding" in second
     assert environ["FRAUD_JLAB_TRACKING_URI"] == f"sqlite:///{tmp_path / 'runs.db'}"
@@ -520,7 +562,7 @@ def test_demo_serves_seeded_runs_and_stops_on_sigint(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             page = json.loads(response.read())
-        assert page["total"] == len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID)
+        assert page["total"] == len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID) + 1  # + refit
         assert {r["run_name"] for r in page["runs"]} >= {"production-baseline", "xgboost-tuning"}
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/fraud-jlab/api/runs", timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -78,6 +79,10 @@ def test_evaluate_model_with_run_logs_metrics_cis_figures_and_holdout(
     assert detail.tags["evaluation.threshold"] == "0.3"
     paths = {a.path for a in detail.artifacts}
     assert {HOLDOUT_ARTIFACT, "evaluation/figures.html", "evaluation/figures/roc.json"} <= paths
+    report = tracker.read_artifact(run.run_id, "evaluation/figures.html").decode()
+    # offline: plotly.js embedded exactly once, no CDN script
+    assert re.search(r"<script[^>]*\bsrc=", report) is None
+    assert report.count("plotly.js v") == 1
     stored = read_holdout_scores(tracker.read_artifact(run.run_id, HOLDOUT_ARTIFACT))
     assert stored.y_true.dtype == np.int8 and stored.y_score.dtype == np.float32
     np.testing.assert_array_equal(stored.y_true, y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,9 @@ def test_confusion_and_cost_figures() -> None:
 def test_save_figure_html_and_json(tmp_path: Path) -> None:
     fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0]))
     html = save_figure(fig, tmp_path / "f.html").read_text()
-    assert "plotly" in html and len(html) < 100_000  # plotly.js from the CDN, not embedded
+    # plotly.js is embedded (the page opens without internet), not loaded from a CDN
+    assert re.search(r"<script[^>]*\bsrc=", html) is None
+    assert f"plotly.js v{plotly_js_version()}" in html and len(html) > 1_000_000
     data = json.loads(save_figure(fig, tmp_path / "f.json").read_text())
     assert data["data"][0]["x"] == [0, 1]
 
@@ -157,3 +160,9 @@ def test_holdout_identity_covers_rows_not_just_labels() -> None:
     assert stored.holdout_identity == holdout_identity(x, y)
     with pytest.raises(ValidationError):
         holdout_scores_npz(y, [0.1, 0.9, 0.2, 0.3], identity="not-a-hash")
+
+
+def plotly_js_version() -> str:
+    from plotly.offline import get_plotlyjs_version
+
+    return str(get_plotlyjs_version())

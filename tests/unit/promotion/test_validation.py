@@ -10,6 +10,7 @@ from fraud_jlab.promotion.integrator import execution_name
 from fraud_jlab.promotion.validation import (
     format_value,
     hyperparameters_from_run_params,
+    normalise_hyperparameters,
     validate_config_schema,
     validate_hyperparameters,
     validate_reason,
@@ -27,7 +28,9 @@ VALID = {
 
 def test_valid_values_are_normalised() -> None:
     as_strings = {k: str(v) for k, v in VALID.items()} | {"max_depth": "6.0"}
-    assert validate_hyperparameters(as_strings) == VALID
+    assert normalise_hyperparameters(as_strings) == VALID
+    # the seed's contract: validate_hyperparameters returns True for valid input
+    assert validate_hyperparameters(as_strings) is True
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -39,7 +39,7 @@ def test_shared_model_scores_equal_separately_trained_models(small_data: Data) -
         "colsample_bytree": [0.6],
     }
     # When the grid trains one model per fold and scores prefixes of it
-    result = grid_search(X, y, grid, cv=folds, seed=3, n_jobs=1, track=False)
+    result = grid_search(X, y, grid, cv=folds, seed=3, n_jobs=1, track=False, class_weight=None)
     # Then every fold score equals a separately trained XGBClassifier's sklearn score
     scorer = get_scorer("average_precision")
     assert result.trials["shared_model"].all()
@@ -70,6 +70,7 @@ def test_roc_auc_scoring_matches_sklearn(small_data: Data) -> None:
         scoring="roc_auc",
         track=False,
         n_jobs=1,
+        class_weight=None,
     )
     clf = xgb.XGBClassifier(
         n_estimators=50, max_depth=3, random_state=0, tree_method="hist", n_jobs=1
@@ -427,3 +428,25 @@ def test_a_failing_worker_fails_the_search(
         grid_search(X, y, {"max_depth": [3, 5]}, n_splits=3, tracker=tracker, n_jobs=2)
     parents = [r for r in all_runs(tracker) if r.parent_run_id is None]
     assert [p.status for p in parents] == ["failed"]
+
+
+def test_balanced_tuning_weights_each_fold_like_the_comparison(small_data: Data) -> None:
+    # Given the default weighting (as compare_algorithms weights XGBoost)
+    X, y = small_data
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    result = grid_search(
+        X, y, {"max_depth": [3], "n_estimators": [50]}, cv=folds, n_jobs=1, track=False
+    )
+    # Then each fold equals an XGBClassifier with scale_pos_weight = neg/pos of its training rows
+    for i, (tr, va) in enumerate(folds):
+        neg, pos = int((y[tr] == 0).sum()), int((y[tr] == 1).sum())
+        clf = xgb.XGBClassifier(
+            n_estimators=50, max_depth=3, random_state=0, tree_method="hist", n_jobs=1,
+            scale_pos_weight=neg / pos,
+        )  # fmt: skip
+        clf.fit(X[tr], y[tr])
+        expected = get_scorer("average_precision")(clf, X[va], y[va])
+        assert abs(result.trials.loc[0, f"fold_{i}_average_precision"] - expected) <= 1e-9
+    with pytest.raises(ValidationError) as info:
+        grid_search(X, y, {"max_depth": [3]}, cv=folds, track=False, class_weight="auto")
+    assert info.value.field == "class_weight"
