@@ -254,3 +254,16 @@ export interface IProductionState {
   /** Attempts whose process died mid-promotion: production may be half-written. */
   unfinished?: IUnfinishedAttempt[];
 }
+
+// --- identity --------------------------------------------------------------
+
+/** `GET identity`: who production changes made from this Lab are recorded as approved by. */
+export interface IIdentity {
+  /** Null when nobody is identified: only dry runs are allowed. */
+  approver: string | null;
+  source: 'jupyter' | 'sagemaker-studio' | 'config' | 'none';
+  role_arn: string | null;
+  can_change_production: boolean;
+  /** Who approves, or how to set an identity. */
+  message: string;
+}

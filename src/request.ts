@@ -7,6 +7,7 @@ import {
   ICompareResult,
   IErrorBody,
   IExperimentsResponse,
+  IIdentity,
   IProductionState,
   IRecoverRequest,
   IRecoverResponse,
@@ -226,6 +227,10 @@ export class FraudJlabService implements IFraudJlabService {
     );
     this._productionChanged.emit(record);
     return record;
+  }
+
+  getIdentity(): Promise<IIdentity> {
+    return this.requestAPI<IIdentity>('identity');
   }
 
   getProduction(): Promise<IProductionState> {

@@ -7,6 +7,7 @@ import {
   ICompareRequest,
   ICompareResult,
   IExperimentsResponse,
+  IIdentity,
   IProductionState,
   IRecoverRequest,
   IRecoverResponse,
@@ -83,6 +84,8 @@ export interface IFraudJlabService {
     request: IRollbackRequest
   ): Promise<IPromotionRecord>;
   getProduction(): Promise<IProductionState>;
+  /** `GET identity`: the approver production changes are recorded under. */
+  getIdentity(): Promise<IIdentity>;
   /** `POST production/recover`: restore production from attempts whose process died. */
   recover(request: IRecoverRequest): Promise<IRecoverResponse>;
 

@@ -102,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument(
         "--approver",
         default=None,
-        help="who recovers (recorded in the ledger; default: the current OS user)",
+        help=(
+            "who recovers (recorded in the ledger; default: resolved like the Lab's approver: "
+            "JUPYTERHUB_USER, the SageMaker Studio user profile, FRAUD_JLAB_APPROVER)"
+        ),
     )
     recover.add_argument(
         "--check", action="store_true", help="only list unfinished attempts; change nothing"
@@ -112,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_recover(args: argparse.Namespace) -> int:
     """``fraud-jlab recover``: 0 when production is restored (or nothing was unfinished)."""
-    import getpass
-
+    from fraud_jlab.config import get_settings
     from fraud_jlab.errors import FraudJlabError
+    from fraud_jlab.identity import resolve_approver
     from fraud_jlab.promotion import ProductionIntegrator
 
     integrator = ProductionIntegrator()
@@ -127,9 +130,10 @@ def run_recover(args: argparse.Namespace) -> int:
             return 0
         if args.check:
             return 1
-        records = integrator.recover(
-            approver=args.approver or getpass.getuser(), reason=args.reason
+        approver = args.approver or resolve_approver(
+            None, settings=get_settings(), use_kernel_environment=True
         )
+        records = integrator.recover(approver=approver, reason=args.reason)
     except FraudJlabError as exc:
         _say(f"recovery failed: {exc}")
         return 1
