@@ -244,6 +244,8 @@ def seed_tracker(
             child_ids.append(child.run_id)
             if best is None or metrics["average_precision"] > best[0]:
                 best = (metrics["average_precision"], child.run_id)
+            # The search's progress, one step per trial: the run detail charts it.
+            parent.log_metric("best_average_precision", best[0], step=len(child_ids))
         assert best is not None
         parent.log_metric("best_average_precision", best[0])
         parent.set_tag("best_run_id", best[1])

@@ -75,3 +75,21 @@ async def test_get_run_and_compare_by_name(fj_api: Any, fj_tracker: TrackerStore
     )
     assert status == 200, result
     assert [r["run_id"] for r in result["runs"]] == [a, b] and result["baseline_run_id"] == a
+
+
+async def test_run_actions_offer_promote_only_where_it_applies(
+    fj_api: Any, fj_tracker: TrackerStore
+) -> None:
+    now = datetime.now(timezone.utc)
+    parent = fj_tracker.create_run("fraud", "xgboost-tuning", user="ds", start_time=now)
+    child = _run(fj_tracker, "trial-1")
+    fj_tracker.create_run("fraud", "trial-2", user="ds", start_time=now, parent_run_id=parent)
+    fj_tracker.end_run(parent, "completed", end_time=now)
+
+    status, actions = await fj_api("GET", "runs", parent, "actions")
+    assert status == 200 and actions["can_promote"] is False
+    assert "tuning parent" in actions["reason"]
+    status, actions = await fj_api("GET", "runs", child, "actions")
+    assert status == 200 and actions["can_promote"] is True
+    status, _ = await fj_api("GET", "runs", "no-such-run", "actions")
+    assert status == 404
