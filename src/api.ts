@@ -267,3 +267,15 @@ export interface IIdentity {
   /** Who approves, or how to set an identity. */
   message: string;
 }
+
+// --- run detail ------------------------------------------------------------
+
+/** `GET runs/{id}/actions`: whether Promote applies to a run, and why not. */
+export interface IRunActions {
+  run_id: string;
+  can_promote: boolean;
+  reason: string;
+  /** The run to promote instead (a tuning parent's refit run or best trial). */
+  suggested_run_id: string | null;
+  suggested_run_name: string | null;
+}

@@ -16,6 +16,7 @@ import {
   IPromotionRequest,
   IPromotionsPage,
   IRollbackRequest,
+  IRunActions,
   IRunDetail,
   IRunsPage,
   IRunsQuery,
@@ -63,6 +64,17 @@ export interface IFraudJlabService {
   listRuns(query?: IRunsQuery, signal?: AbortSignal): Promise<IRunsPage>;
   getRun(runId: string, signal?: AbortSignal): Promise<IRunDetail>;
   listExperiments(): Promise<IExperimentsResponse>;
+  /** `GET runs/{id}/actions`: whether Promote applies, and why not. */
+  getRunActions(runId: string, signal?: AbortSignal): Promise<IRunActions>;
+  /**
+   * `GET runs/{id}/artifact?path=`: one artifact's content (authenticated,
+   * confined to the run's artifact store).
+   */
+  fetchArtifact(
+    runId: string,
+    path: string,
+    signal?: AbortSignal
+  ): Promise<Blob>;
 
   compareRuns(request: ICompareRequest): Promise<ICompareResult>;
 
@@ -89,7 +101,7 @@ export interface IFraudJlabService {
   /** `POST production/recover`: restore production from attempts whose process died. */
   recover(request: IRecoverRequest): Promise<IRecoverResponse>;
 
-  /** Emitted after this client changed production (promotion or rollback). */
+  /** Emitted after this client changed production (promotion, rollback, recovery). */
   readonly productionChanged: ISignal<IFraudJlabService, IPromotionRecord>;
 }
 
