@@ -29,6 +29,8 @@ export namespace CommandIDs {
   export const openSidebar = 'fraud-jlab:open-sidebar';
   /** Reload the runs table from the server. */
   export const refreshRuns = 'fraud-jlab:refresh-runs';
+  /** Open the main-area runs grid (command palette, sidebar button). */
+  export const openRunsView = 'fraud-jlab:open-runs-view';
   /** Open the detail view of one run. Args: `{runId: string}`. */
   export const openRun = 'fraud-jlab:open-run';
   /** Compare runs. Args: `{runIds: string[]}` (registered by the compare plugin). */

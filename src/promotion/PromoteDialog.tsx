@@ -96,11 +96,7 @@ function ApproverLine(props: { identity: IdentityState }): JSX.Element {
     );
   }
   return (
-    <p
-      className="jp-FraudJlab-approver"
-      aria-label="Approver"
-      title={message}
-    >
+    <p className="jp-FraudJlab-approver" aria-label="Approver" title={message}>
       Approved by <strong>{approver}</strong> (recorded in the ledger)
     </p>
   );

@@ -9,11 +9,7 @@ import { formatDuration, formatTime } from './format';
 import { useHasCommand } from './hooks';
 import { MetricHistoryCharts } from './MetricHistory';
 import { RunsModel } from './model';
-import {
-  compareMetricNames,
-  formatWithCI,
-  metricsWithCIs
-} from './precision';
+import { compareMetricNames, formatWithCI, metricsWithCIs } from './precision';
 
 type LoadState =
   | { kind: 'loading' }
@@ -131,10 +127,9 @@ function PromoteAction(props: {
   useEffect(() => {
     const controller = new AbortController();
     setActions(null);
-    model.service.getRunActions(runId, controller.signal).then(
-      setActions,
-      () => undefined
-    );
+    model.service
+      .getRunActions(runId, controller.signal)
+      .then(setActions, () => undefined);
     return () => controller.abort();
   }, [model, runId]);
   if (!canPromoteCommand || actions === null) {
@@ -241,11 +236,7 @@ export function RunDetailView(props: {
         </p>
       ) : null}
       {state.kind === 'loaded' ? (
-        <RunDetailBody
-          model={model}
-          run={state.run}
-          downloads={downloads}
-        />
+        <RunDetailBody model={model} run={state.run} downloads={downloads} />
       ) : null}
     </div>
   );
