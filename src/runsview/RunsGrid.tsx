@@ -26,7 +26,8 @@ import {
   MAX_COLUMN_WIDTH,
   MIN_COLUMN_WIDTH,
   columnLabel,
-  moveColumn
+  moveColumn,
+  shiftColumn
 } from './columns';
 import { IGridRow, RunsGridModel } from './model';
 
@@ -188,8 +189,24 @@ function HeaderCell(props: {
     >
       <button
         className="jp-FraudJlab-sortButton"
-        title={`Sort by ${label} (drag to reorder)`}
+        title={`Sort by ${label} (drag, or Alt+←/→, to reorder)`}
+        aria-keyshortcuts="Alt+ArrowLeft Alt+ArrowRight"
         onClick={() => void model.runs.toggleSort(sortKey)}
+        onKeyDown={event => {
+          if (
+            event.altKey &&
+            (event.key === 'ArrowLeft' || event.key === 'ArrowRight')
+          ) {
+            event.preventDefault();
+            model.setColumns(
+              shiftColumn(
+                model.columns,
+                column.key,
+                event.key === 'ArrowLeft' ? -1 : 1
+              )
+            );
+          }
+        }}
       >
         {label}
         <span aria-hidden="true">

@@ -134,3 +134,18 @@ export function moveColumn(
   next.splice(target, 0, moved);
   return next;
 }
+
+/** Move column `key` one visible position left (-1) or right (+1). */
+export function shiftColumn(
+  columns: readonly IColumnConfig[],
+  key: string,
+  delta: -1 | 1
+): IColumnConfig[] {
+  const visible = columns.filter(c => !c.hidden);
+  const index = visible.findIndex(c => c.key === key);
+  const neighbour = visible[index + delta];
+  if (index < 0 || neighbour === undefined) {
+    return [...columns];
+  }
+  return moveColumn(columns, key, neighbour.key);
+}
