@@ -9,6 +9,7 @@ and the emulator.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -157,6 +158,24 @@ def _check_port_free(ip: str, port: int) -> str | None:
     return None
 
 
+#: JupyterLab plugins the demo's Lab runs without: the "official Jupyter news?" prompt.
+DEMO_DISABLED_LAB_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)
+
+
+def demo_lab_config(workdir: Path, environ: dict[str, str]) -> Path:
+    """Write the demo's own Jupyter config dir (news prompt off) and put it on
+    ``JUPYTER_CONFIG_PATH`` in ``environ``; the user's settings are untouched. Returns the dir."""
+    folder = workdir / ".fraud-jlab-demo" / "jupyter-config"
+    labconfig = folder / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    page_config = {"disabledExtensions": {name: True for name in DEMO_DISABLED_LAB_PLUGINS}}
+    (labconfig / "page_config.json").write_text(json.dumps(page_config, indent=2) + "\n")
+    existing = environ.get("JUPYTER_CONFIG_PATH", "")
+    paths = [str(folder), *[p for p in existing.split(os.pathsep) if p and p != str(folder)]]
+    environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    return folder
+
+
 def _lab_command(args: argparse.Namespace, workdir: Path, token: str) -> list[str]:
     command = [
         sys.executable,
@@ -279,6 +298,11 @@ def run_demo(args: argparse.Namespace) -> int:
             os.environ.update(emulator.environment())
             _say(f"AWS emulator listening on {emulator.endpoint_url}")
             _prepare(args, workdir, environ)
+            demo_lab_config(workdir, environ)
+            _say(
+                "runs persist in the workdir; the emulator's AWS state (Parameter Store, "
+                "config file, promotion history) starts over at every demo start"
+            )
 
             token = secrets.token_hex(24)
             log_path = workdir / "jupyterlab.log"
