@@ -11,7 +11,7 @@ Example::
 from __future__ import annotations
 
 from fraud_jlab.errors import NotFoundError, ValidationError
-from fraud_jlab.tracking.contract import RunSummary, TrackerStore
+from fraud_jlab.tracking.contract import MAX_KEY_LENGTH, RunSummary, TrackerStore
 
 #: How many matching runs an ambiguity message lists by id.
 MAX_LISTED_MATCHES = 10
@@ -46,7 +46,8 @@ def resolve_run_ref(
     try:
         return tracker.get_run(ref).run_id
     except NotFoundError:
-        pass
+        if len(ref) > MAX_KEY_LENGTH:
+            raise  # longer than any run name: no search, the id's own 404
     query = f"run_name = {_quote(ref)}"
     if experiment_name:
         query += f" and experiment = {_quote(experiment_name.strip())}"

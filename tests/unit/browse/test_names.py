@@ -67,3 +67,9 @@ def test_names_with_quotes_and_wildcards_match_literally(tracker: SqliteTrackerS
 def test_empty_reference_is_a_validation_error(tracker: SqliteTrackerStore, ref: str) -> None:
     with pytest.raises(ValidationError, match="run id or a run name"):
         resolve_run_ref(ref, tracker=tracker)
+
+
+def test_reference_longer_than_any_name_is_the_ids_not_found(tracker: SqliteTrackerStore) -> None:
+    # No search is built from it (the filter grammar caps lengths): the plain 404 of the id
+    with pytest.raises(NotFoundError):
+        resolve_run_ref("x" * 40_000, tracker=tracker)
