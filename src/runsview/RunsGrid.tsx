@@ -35,6 +35,8 @@ import { IGridRow, RunsGridModel } from './model';
 export const GRID_ROW_HEIGHT = 28;
 const PREFETCH_ROWS = 40;
 const SELECT_WIDTH = 32;
+/** dataTransfer type of a dragged column header. */
+const COLUMN_DRAG_TYPE = 'application/x-fraud-jlab-column';
 
 function useGridModel(model: RunsGridModel): number {
   return useSyncExternalStore(
@@ -170,16 +172,18 @@ function HeaderCell(props: {
       onDragStart={event => {
         setDragged(column.key);
         event.dataTransfer.effectAllowed = 'move';
-        event.dataTransfer.setData('text/plain', column.key);
+        event.dataTransfer.setData(COLUMN_DRAG_TYPE, column.key);
       }}
       onDragOver={event => {
-        if (dragged !== null) {
+        // Accept only a column header being dragged (not files or text from elsewhere).
+        if (event.dataTransfer.types.includes(COLUMN_DRAG_TYPE)) {
           event.preventDefault();
+          event.dataTransfer.dropEffect = 'move';
         }
       }}
       onDrop={event => {
         event.preventDefault();
-        const from = dragged ?? event.dataTransfer.getData('text/plain');
+        const from = event.dataTransfer.getData(COLUMN_DRAG_TYPE) || dragged;
         setDragged(null);
         if (from && from !== column.key) {
           model.setColumns(moveColumn(model.columns, from, column.key));

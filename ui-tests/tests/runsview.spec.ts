@@ -108,6 +108,16 @@ test.describe('fraud_jlab runs grid', () => {
       .poll(async () => (await headerNames(view)).indexOf('Status'))
       .toBe(1);
     await expect.poll(() => headerNames(view)).toContain('Status');
+    // And recall_at_fpr dragged with the mouse onto Status (now second)
+    await grid(view)
+      .locator('[data-column="metrics.recall_at_fpr"]')
+      .dragTo(grid(view).locator('[data-column="status"]'), {
+        sourcePosition: { x: 3, y: 8 },
+        targetPosition: { x: 3, y: 8 }
+      });
+    await expect
+      .poll(async () => (await headerNames(view)).slice(0, 4))
+      .toEqual(['Run', 'recall_at_fpr', 'Status', 'average_precision']);
     const moved = await headerNames(view);
     expect(moved).not.toContain('accuracy');
     expect(moved.indexOf('Status')).toBeLessThan(
