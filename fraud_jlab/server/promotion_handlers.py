@@ -18,6 +18,7 @@ from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from fraud_jlab.browse.names import resolve_run_ref
+from fraud_jlab.errors import NotFoundError
 from fraud_jlab.promotion import (
     ProductionIntegrator,
     ProductionView,
@@ -94,9 +95,14 @@ def _integrator(handler: FraudJlabHandler) -> ProductionIntegrator:
 
 
 def _promote(handler: FraudJlabHandler, body: PromotionRequest, approver: str) -> Any:
-    run_id = resolve_run_ref(
-        body.run_id, tracker=handler.tracker, experiment_name=body.experiment_name
-    )
+    try:
+        run_id = resolve_run_ref(
+            body.run_id, tracker=handler.tracker, experiment_name=body.experiment_name
+        )
+    except NotFoundError:
+        # Neither an id nor a name: the integrator checks the rest of the body first
+        # (a missing reason is the 400 to fix first), then answers this 404 itself.
+        run_id = body.run_id
     return _integrator(handler).promote_run(
         run_id,
         approver=approver,
