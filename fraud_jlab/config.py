@@ -137,6 +137,23 @@ class FraudJlab(Configurable):
         help="Attempts boto3 makes per AWS call (first try plus retries, adaptive backoff).",
     ).tag(config=True)
 
+    approver = Unicode(
+        "",
+        help=(
+            "Who approves production changes made through this server or kernel when no named "
+            "Jupyter user or SageMaker Studio user profile identifies the person (e.g. "
+            "'Jane Doe <jane@example.com>'). Empty: production changes are refused without one."
+        ),
+    ).tag(config=True)
+
+    studio_metadata_file = Unicode(
+        "/opt/ml/metadata/resource-metadata.json",
+        help=(
+            "SageMaker Studio's resource metadata file; its UserProfileName (and ExecutionRoleArn) "
+            "name the approver when the Jupyter user is anonymous."
+        ),
+    ).tag(config=True)
+
     @validate("tracker_threads", "aws_threads", "aws_max_attempts")
     def _positive_int(self, proposal: Any) -> int:
         value = int(proposal["value"])

@@ -254,3 +254,28 @@ export interface IProductionState {
   /** Attempts whose process died mid-promotion: production may be half-written. */
   unfinished?: IUnfinishedAttempt[];
 }
+
+// --- identity --------------------------------------------------------------
+
+/** `GET identity`: who production changes made from this Lab are recorded as approved by. */
+export interface IIdentity {
+  /** Null when nobody is identified: only dry runs are allowed. */
+  approver: string | null;
+  source: 'jupyter' | 'sagemaker-studio' | 'config' | 'none';
+  role_arn: string | null;
+  can_change_production: boolean;
+  /** Who approves, or how to set an identity. */
+  message: string;
+}
+
+// --- run detail ------------------------------------------------------------
+
+/** `GET runs/{id}/actions`: whether Promote applies to a run, and why not. */
+export interface IRunActions {
+  run_id: string;
+  can_promote: boolean;
+  reason: string;
+  /** The run to promote instead (a tuning parent's refit run or best trial). */
+  suggested_run_id: string | null;
+  suggested_run_name: string | null;
+}

@@ -8,6 +8,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import comparePlugins from './compare';
 import promotionPlugins from './promotion';
+import runsViewPlugins from './runsview';
 import { FraudJlabService } from './request';
 import { DEFAULT_METRIC_COLUMNS, RunsModel } from './runs/model';
 import { RunsWidget } from './runs/RunsPanel';
@@ -191,7 +192,8 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   servicePlugin,
   sidebarPlugin,
   ...comparePlugins,
-  ...promotionPlugins
+  ...promotionPlugins,
+  ...runsViewPlugins
 ];
 
 export default plugins;

@@ -7,6 +7,7 @@ import {
   ICompareResult,
   IErrorBody,
   IExperimentsResponse,
+  IIdentity,
   IProductionState,
   IRecoverRequest,
   IRecoverResponse,
@@ -15,6 +16,7 @@ import {
   IPromotionRequest,
   IPromotionsPage,
   IRollbackRequest,
+  IRunActions,
   IRunDetail,
   IRunsPage,
   IRunsQuery,
@@ -165,6 +167,44 @@ export class FraudJlabService implements IFraudJlabService {
     });
   }
 
+  getRunActions(runId: string, signal?: AbortSignal): Promise<IRunActions> {
+    return this.requestAPI<IRunActions>(
+      `runs/${encodeURIComponent(runId)}/actions`,
+      { signal }
+    );
+  }
+
+  async fetchArtifact(
+    runId: string,
+    path: string,
+    signal?: AbortSignal
+  ): Promise<Blob> {
+    const url = URLExt.join(
+      this.serverSettings.baseUrl,
+      API_NAMESPACE,
+      `runs/${encodeURIComponent(runId)}/artifact`
+    );
+    const response = await ServerConnection.makeRequest(
+      `${url}?${new URLSearchParams({ path }).toString()}`,
+      { signal },
+      this.serverSettings
+    );
+    if (!response.ok) {
+      const text = await response.text();
+      let message = `fraud_jlab server error ${response.status}`;
+      try {
+        const body = JSON.parse(text) as Partial<IErrorBody>;
+        if (typeof body.message === 'string') {
+          message = body.message;
+        }
+      } catch {
+        // not JSON: keep the status line
+      }
+      throw new APIError(message, response.status);
+    }
+    return response.blob();
+  }
+
   listExperiments(): Promise<IExperimentsResponse> {
     return this.requestAPI<IExperimentsResponse>('experiments');
   }
@@ -226,6 +266,10 @@ export class FraudJlabService implements IFraudJlabService {
     );
     this._productionChanged.emit(record);
     return record;
+  }
+
+  getIdentity(): Promise<IIdentity> {
+    return this.requestAPI<IIdentity>('identity');
   }
 
   getProduction(): Promise<IProductionState> {

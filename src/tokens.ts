@@ -7,6 +7,7 @@ import {
   ICompareRequest,
   ICompareResult,
   IExperimentsResponse,
+  IIdentity,
   IProductionState,
   IRecoverRequest,
   IRecoverResponse,
@@ -15,6 +16,7 @@ import {
   IPromotionRequest,
   IPromotionsPage,
   IRollbackRequest,
+  IRunActions,
   IRunDetail,
   IRunsPage,
   IRunsQuery,
@@ -27,6 +29,8 @@ export namespace CommandIDs {
   export const openSidebar = 'fraud-jlab:open-sidebar';
   /** Reload the runs table from the server. */
   export const refreshRuns = 'fraud-jlab:refresh-runs';
+  /** Open the main-area runs grid (command palette, sidebar button). */
+  export const openRunsView = 'fraud-jlab:open-runs-view';
   /** Open the detail view of one run. Args: `{runId: string}`. */
   export const openRun = 'fraud-jlab:open-run';
   /** Compare runs. Args: `{runIds: string[]}` (registered by the compare plugin). */
@@ -62,6 +66,17 @@ export interface IFraudJlabService {
   listRuns(query?: IRunsQuery, signal?: AbortSignal): Promise<IRunsPage>;
   getRun(runId: string, signal?: AbortSignal): Promise<IRunDetail>;
   listExperiments(): Promise<IExperimentsResponse>;
+  /** `GET runs/{id}/actions`: whether Promote applies, and why not. */
+  getRunActions(runId: string, signal?: AbortSignal): Promise<IRunActions>;
+  /**
+   * `GET runs/{id}/artifact?path=`: one artifact's content (authenticated,
+   * confined to the run's artifact store).
+   */
+  fetchArtifact(
+    runId: string,
+    path: string,
+    signal?: AbortSignal
+  ): Promise<Blob>;
 
   compareRuns(request: ICompareRequest): Promise<ICompareResult>;
 
@@ -83,10 +98,12 @@ export interface IFraudJlabService {
     request: IRollbackRequest
   ): Promise<IPromotionRecord>;
   getProduction(): Promise<IProductionState>;
+  /** `GET identity`: the approver production changes are recorded under. */
+  getIdentity(): Promise<IIdentity>;
   /** `POST production/recover`: restore production from attempts whose process died. */
   recover(request: IRecoverRequest): Promise<IRecoverResponse>;
 
-  /** Emitted after this client changed production (promotion or rollback). */
+  /** Emitted after this client changed production (promotion, rollback, recovery). */
   readonly productionChanged: ISignal<IFraudJlabService, IPromotionRecord>;
 }
 

@@ -40,6 +40,10 @@ WORK_DIR = Path(tempfile.mkdtemp(prefix="fraud-jlab-ui-tests-"))
 TRACKING_URI = f"sqlite:///{WORK_DIR / 'runs.db'}"
 os.environ["FRAUD_JLAB_TRACKING_URI"] = TRACKING_URI
 c.FraudJlab.tracking_uri = TRACKING_URI
+#: galata disables authentication, so every browser user is anonymous: the promotion tests
+#: approve as this configured person (fraud_jlab.identity), as a real deployment would set it.
+APPROVER = "UI Test Approver"
+c.FraudJlab.approver = APPROVER
 
 
 #: Rows of the synthetic fraud dataset the seeded XGBoost runs train on (~25 s with emulator start-up on 2 shared cores).

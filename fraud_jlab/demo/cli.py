@@ -9,6 +9,7 @@ and the emulator.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -102,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument(
         "--approver",
         default=None,
-        help="who recovers (recorded in the ledger; default: the current OS user)",
+        help=(
+            "who recovers (recorded in the ledger; default: resolved like the Lab's approver: "
+            "JUPYTERHUB_USER, the SageMaker Studio user profile, FRAUD_JLAB_APPROVER)"
+        ),
     )
     recover.add_argument(
         "--check", action="store_true", help="only list unfinished attempts; change nothing"
@@ -112,9 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_recover(args: argparse.Namespace) -> int:
     """``fraud-jlab recover``: 0 when production is restored (or nothing was unfinished)."""
-    import getpass
-
+    from fraud_jlab.config import get_settings
     from fraud_jlab.errors import FraudJlabError
+    from fraud_jlab.identity import resolve_approver
     from fraud_jlab.promotion import ProductionIntegrator
 
     integrator = ProductionIntegrator()
@@ -127,9 +131,10 @@ def run_recover(args: argparse.Namespace) -> int:
             return 0
         if args.check:
             return 1
-        records = integrator.recover(
-            approver=args.approver or getpass.getuser(), reason=args.reason
+        approver = args.approver or resolve_approver(
+            None, settings=get_settings(), use_kernel_environment=True
         )
+        records = integrator.recover(approver=approver, reason=args.reason)
     except FraudJlabError as exc:
         _say(f"recovery failed: {exc}")
         return 1
@@ -151,6 +156,24 @@ def _check_port_free(ip: str, port: int) -> str | None:
         except OSError as exc:
             return f"cannot listen on {ip}:{port} ({exc.strerror}); choose another --port or --ip"
     return None
+
+
+#: JupyterLab plugins the demo's Lab runs without: the "official Jupyter news?" prompt.
+DEMO_DISABLED_LAB_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)
+
+
+def demo_lab_config(workdir: Path, environ: dict[str, str]) -> Path:
+    """Write the demo's own Jupyter config dir (news prompt off) and put it on
+    ``JUPYTER_CONFIG_PATH`` in ``environ``; the user's settings are untouched. Returns the dir."""
+    folder = workdir / ".fraud-jlab-demo" / "jupyter-config"
+    labconfig = folder / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    page_config = {"disabledExtensions": {name: True for name in DEMO_DISABLED_LAB_PLUGINS}}
+    (labconfig / "page_config.json").write_text(json.dumps(page_config, indent=2) + "\n")
+    existing = environ.get("JUPYTER_CONFIG_PATH", "")
+    paths = [str(folder), *[p for p in existing.split(os.pathsep) if p and p != str(folder)]]
+    environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    return folder
 
 
 def _lab_command(args: argparse.Namespace, workdir: Path, token: str) -> list[str]:
@@ -275,6 +298,11 @@ def run_demo(args: argparse.Namespace) -> int:
             os.environ.update(emulator.environment())
             _say(f"AWS emulator listening on {emulator.endpoint_url}")
             _prepare(args, workdir, environ)
+            demo_lab_config(workdir, environ)
+            _say(
+                "runs persist in the workdir; the emulator's AWS state (Parameter Store, "
+                "config file, promotion history) starts over at every demo start"
+            )
 
             token = secrets.token_hex(24)
             log_path = workdir / "jupyterlab.log"

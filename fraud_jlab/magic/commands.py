@@ -13,10 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from fraud_jlab.browse.names import resolve_run_ref, resolve_run_refs
 from fraud_jlab.comparison.production import compare_with_production_default
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.config import get_settings
 from fraud_jlab.errors import FraudJlabError, ValidationError
+from fraud_jlab.identity import Identity, resolve_identity
 from fraud_jlab.magic import display
 from fraud_jlab.magic.parser import HelpShown, MagicUsageError, parse_line, usage_message
 from fraud_jlab.promotion import (
@@ -26,7 +28,6 @@ from fraud_jlab.promotion import (
     PromotionRecord,
 )
 from fraud_jlab.promotion.validation import validate_reason
-from fraud_jlab.tracking.capture import current_user
 from fraud_jlab.tracking.contract import RunDetail
 from fraud_jlab.tracking.registry import get_tracker
 from fraud_jlab.tracking.run import get_run, search_runs
@@ -34,6 +35,11 @@ from fraud_jlab.tracking.run import get_run, search_runs
 
 def _integrator() -> ProductionIntegrator:
     return ProductionIntegrator(settings=get_settings(), tracker=get_tracker())
+
+
+def _identity() -> Identity:
+    """The approver, resolved as the REST API does (the kernel knows no browser user)."""
+    return resolve_identity(None, settings=get_settings(), use_kernel_environment=True)
 
 
 def _confirm(question: str) -> bool:
@@ -62,14 +68,20 @@ def cmd_runs(ns: argparse.Namespace) -> Any:
 
 def cmd_run(ns: argparse.Namespace) -> RunDetail:
     """``%fraud run RUN_ID``: the run in full."""
-    return get_run(ns.run_id, tracker=get_tracker())
+    tracker = get_tracker()
+    return get_run(resolve_run_ref(ns.run_id, tracker=tracker), tracker=tracker)
 
 
 def cmd_compare(ns: argparse.Namespace) -> CompareResult:
     """``%fraud compare``: print the delta table, return the full result (with figures)."""
     # The same core call as the REST handler: same default baseline (the run in production).
+    tracker = get_tracker()
+    run_ids = resolve_run_refs(ns.run_ids, tracker=tracker)
+    baseline = (
+        resolve_run_ref(ns.baseline, tracker=tracker, field="baseline") if ns.baseline else None
+    )
     result = compare_with_production_default(
-        ns.run_ids, ns.baseline, settings=get_settings(), tracker=get_tracker()
+        run_ids, baseline, settings=get_settings(), tracker=tracker
     )
     print(display.compare_text(result))
     return result
@@ -86,9 +98,12 @@ def cmd_promote(ns: argparse.Namespace) -> PromotionRecord | PromotionPlan | Non
                 field="reason",
             )
         reason = validate_reason(reason)
-    approver = current_user()
+    identity = _identity()
+    # Refuse before anything is computed when nobody would be recorded as approver.
+    approver = identity.approver_or_dry_run() if ns.dry_run else identity.require()
     integrator = _integrator()
-    plan = integrator.promote_run(ns.run_id, approver=approver, reason=reason, dry_run=True)
+    run_id = resolve_run_ref(ns.run_id, tracker=integrator.tracker, experiment_name=ns.experiment)
+    plan = integrator.promote_run(run_id, approver=approver, reason=reason, dry_run=True)
     assert isinstance(plan, PromotionPlan)  # dry_run=True always returns the plan
     print(display.plan_text(plan, trigger_pipeline=ns.trigger_pipeline))
     if ns.dry_run:
@@ -99,6 +114,7 @@ def cmd_promote(ns: argparse.Namespace) -> PromotionRecord | PromotionPlan | Non
             "Add --force to override (recorded in the ledger).",
             field="gates",
         )
+    print(f"Approver recorded in the ledger: {approver} ({identity.source})")
     if not ns.yes and not _confirm(f"Promote run {plan.run_id} to production?"):
         print("Cancelled: nothing was written.")
         return None
@@ -117,6 +133,7 @@ def cmd_promote(ns: argparse.Namespace) -> PromotionRecord | PromotionPlan | Non
 def cmd_rollback(ns: argparse.Namespace) -> PromotionRecord | None:
     """``%fraud rollback``: show what would be restored, confirm, restore all-or-nothing."""
     reason = validate_reason(ns.reason)
+    approver = _identity().require()
     integrator = _integrator()
     target = integrator.ledger_get(ns.promotion_id)
     live = integrator.current_production()
@@ -131,7 +148,7 @@ def cmd_rollback(ns: argparse.Namespace) -> PromotionRecord | None:
     if not ns.yes and not _confirm(f"Roll production back to promotion {target.promotion_id}?"):
         print("Cancelled: nothing was written.")
         return None
-    record = integrator.rollback_to(target.promotion_id, approver=current_user(), reason=reason)
+    record = integrator.rollback_to(target.promotion_id, approver=approver, reason=reason)
     print(display.record_text(record))
     return record
 

@@ -98,7 +98,7 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
     )
 
     run = add("run", "one run in full (params, metrics, tags, artifacts, lineage)")
-    run.add_argument("run_id", metavar="RUN_ID")
+    run.add_argument("run_id", metavar="RUN", help="run id, or a run name unique among runs")
 
     compare = add(
         "compare",
@@ -106,8 +106,12 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
         "Compare 2 or more runs. Without --baseline the run in production (if tracked) is "
         "the baseline. The returned result's .figures holds the plotly figures.",
     )
-    compare.add_argument("run_ids", nargs="+", metavar="RUN_ID")
-    compare.add_argument("--baseline", default=None, metavar="RUN_ID", help="baseline run id")
+    compare.add_argument(
+        "run_ids", nargs="+", metavar="RUN", help="run ids, or run names unique among runs"
+    )
+    compare.add_argument(
+        "--baseline", default=None, metavar="RUN", help="baseline run id or unique name"
+    )
 
     promote = add(
         "promote",
@@ -115,7 +119,15 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
         "Show the gates and the SSM/config diff, ask for confirmation, then promote "
         "all-or-nothing and print the ledger record.",
     )
-    promote.add_argument("run_id", metavar="RUN_ID")
+    promote.add_argument(
+        "run_id", metavar="RUN", help="run id, or a run name unique in the experiment"
+    )
+    promote.add_argument(
+        "--experiment",
+        default=None,
+        metavar="NAME",
+        help="experiment the run name is looked up in (default: every experiment)",
+    )
     promote.add_argument(
         "--reason", default="", help="why (recorded in the ledger); required unless --dry-run"
     )

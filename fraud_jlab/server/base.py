@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import anyio.to_thread
 import pydantic
+from jupyter_server.auth.identity import IdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from tornado.web import HTTPError
 
@@ -29,6 +31,7 @@ from fraud_jlab.errors import (
     NotFoundError,
     ValidationError,
 )
+from fraud_jlab.identity import Identity, JupyterUser, resolve_identity
 from fraud_jlab.server.json_body import load_json_body
 from fraud_jlab.server.openapi import Operation
 from fraud_jlab.tracking.contract import TrackerStore
@@ -148,6 +151,26 @@ def _status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
     }
 
 
+_ANONYMOUS_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_generated_anonymous(user: Any, provider: Any) -> bool:
+    """True for the random identity jupyter-server's ``IdentityProvider`` makes up.
+
+    Under a shared token (or with authentication off) the default provider generates
+    ``User(<uuid4 hex>, "Anonymous <moon>")`` per browser session; it names nobody. A
+    provider that overrides ``generate_anonymous_user`` (JupyterHub, a deployment's own)
+    decides itself who its users are, so its users are taken as named.
+    """
+    if provider is not None:
+        generator = getattr(type(provider), "generate_anonymous_user", None)
+        if generator is not None and generator is not IdentityProvider.generate_anonymous_user:
+            return False
+    username = str(getattr(user, "username", "") or "")
+    name = str(getattr(user, "name", "") or "")
+    return bool(_ANONYMOUS_ID.fullmatch(username)) and name.startswith("Anonymous ")
+
+
 class FraudJlabHandler(APIHandler):
     """Base class of fraud_jlab handlers.
 
@@ -180,6 +203,23 @@ class FraudJlabHandler(APIHandler):
         user = self.current_user
         name = getattr(user, "username", None) or getattr(user, "name", None)
         return str(name) if name else "anonymous"
+
+    @property
+    def jupyter_user(self) -> JupyterUser | None:
+        """The Jupyter user, marked anonymous when it is jupyter-server's generated identity."""
+        user = self.current_user
+        name = getattr(user, "username", None) or getattr(user, "name", None)
+        if not name:
+            return None
+        return JupyterUser(
+            username=str(name),
+            anonymous=is_generated_anonymous(user, getattr(self, "identity_provider", None)),
+            display_name=str(getattr(user, "display_name", "") or ""),
+        )
+
+    def approver_identity(self) -> Identity:
+        """Who approves production changes made by this request (``fraud_jlab.identity``)."""
+        return resolve_identity(self.jupyter_user, settings=self.fraud_settings)
 
     # --- blocking work -----------------------------------------------------
     async def run_blocking(

@@ -1,8 +1,10 @@
 """REST handlers for production promotion (API.md "Promotions").
 
 Thin: parse, call :class:`fraud_jlab.promotion.ProductionIntegrator` in a
-worker thread, write the model. The approver is always the authenticated
-Jupyter user, never a body field; production-changing verbs are also
+worker thread, write the model. The approver is never a body field: it is
+resolved by :func:`fraud_jlab.identity.resolve_identity` (named Jupyter user,
+SageMaker Studio user profile, ``c.FraudJlab.approver``; otherwise production
+changes are refused with 403 and dry runs still work); production-changing verbs are also
 ``@authorized`` against ``fraud_jlab_promotions`` (action "write"), and so are
 the reads of promotions and production (action "read", from the HTTP method).
 """
@@ -15,6 +17,8 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from fraud_jlab.browse.names import resolve_run_ref
+from fraud_jlab.errors import NotFoundError
 from fraud_jlab.promotion import (
     ProductionIntegrator,
     ProductionView,
@@ -34,7 +38,16 @@ class PromotionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    run_id: str = Field(min_length=1, description="The tracked run to promote.")
+    run_id: str = Field(
+        min_length=1,
+        description="The tracked run to promote: its id, or its name when unique (400 lists "
+        "the matching ids when not).",
+    )
+    experiment_name: str | None = Field(
+        default=None,
+        max_length=250,
+        description="Experiment a run name in `run_id` is looked up in (default: all).",
+    )
     reason: str = Field(
         default="",
         max_length=1000,
@@ -82,8 +95,16 @@ def _integrator(handler: FraudJlabHandler) -> ProductionIntegrator:
 
 
 def _promote(handler: FraudJlabHandler, body: PromotionRequest, approver: str) -> Any:
+    try:
+        run_id = resolve_run_ref(
+            body.run_id, tracker=handler.tracker, experiment_name=body.experiment_name
+        )
+    except NotFoundError:
+        # Neither an id nor a name: the integrator checks the rest of the body first
+        # (a missing reason is the 400 to fix first), then answers this 404 itself.
+        run_id = body.run_id
     return _integrator(handler).promote_run(
-        body.run_id,
+        run_id,
         approver=approver,
         reason=body.reason,
         trigger_pipeline=body.trigger_pipeline,
@@ -143,7 +164,9 @@ class PromotionsHandler(PromotionAuthorizedHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(PromotionRequest)
-        result = await self.run_blocking(_promote, self, body, self.user_name, pool="aws")
+        identity = self.approver_identity()
+        approver = identity.approver_or_dry_run() if body.dry_run else identity.require()
+        result = await self.run_blocking(_promote, self, body, approver, pool="aws")
         self.write_model(result, status=200 if isinstance(result, PromotionPlan) else 201)
 
 
@@ -189,7 +212,7 @@ class RollbackHandler(PromotionAuthorizedHandler):
     @authorized
     async def post(self, promotion_id: str) -> None:
         body = self.parse_body(RollbackRequest)
-        approver = self.user_name
+        approver = self.approver_identity().require()
         record = await self.run_blocking(
             lambda: _integrator(self).rollback_to(
                 promotion_id, approver=approver, reason=body.reason
@@ -240,7 +263,7 @@ class RecoverHandler(PromotionAuthorizedHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse_body(RecoverRequest)
-        approver = self.user_name
+        approver = self.approver_identity().require()
         records = await self.run_blocking(
             lambda: _integrator(self).recover(approver=approver, reason=body.reason), pool="aws"
         )

@@ -8,10 +8,11 @@ from typing import Any
 import tornado.web
 from pydantic import BaseModel, ConfigDict, Field
 
+from fraud_jlab.browse.names import resolve_run_ref
 from fraud_jlab.server.api_models import ExperimentsResponse, InfoResponse
 from fraud_jlab.server.base import FraudJlabHandler
 from fraud_jlab.server.openapi import Operation, QueryParam, build_openapi
-from fraud_jlab.tracking.contract import RunDetail, RunsPage
+from fraud_jlab.tracking.contract import RunDetail, RunsPage, TrackerStore
 from fraud_jlab.tracking.paging import MAX_RESULTS_LIMIT
 
 #: Page size of ``GET runs`` when none is asked for (at most ``MAX_RESULTS_LIMIT``).
@@ -121,7 +122,7 @@ class RunHandler(FraudJlabHandler):
             operation_id="getRun",
             summary="Everything tracked for one run, including its child run ids",
             tags=("runs",),
-            path_params={"run_id": "Run id (26-character ULID)."},
+            path_params={"run_id": "Run id (26-character ULID), or a run name unique among runs."},
             responses={200: RunDetail},
             errors=(404,),
         )
@@ -129,8 +130,13 @@ class RunHandler(FraudJlabHandler):
 
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        detail = await self.run_blocking(self.tracker.get_run, run_id)
+        detail = await self.run_blocking(_get_run_by_ref, self.tracker, run_id)
         self.write_model(detail)
+
+
+def _get_run_by_ref(tracker: TrackerStore, ref: str) -> RunDetail:
+    # An id, or a name unique among all runs (fraud_jlab.browse.names).
+    return tracker.get_run(resolve_run_ref(ref, tracker=tracker))
 
 
 class ExperimentsHandler(FraudJlabHandler):

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.errors import AccessDenied, NotFoundError, ValidationError
 from fraud_jlab.tracking import ids
 from fraud_jlab.tracking.contract import (
     ArtifactInfo,
@@ -445,7 +445,13 @@ class SqliteTrackerStore(TrackerStore):
             ).fetchone()
         if row is None:
             raise NotFoundError("artifact", path, f"Run {run_id} has no artifact at this path.")
-        file = self.artifact_root / run_id / Path(*PurePosixPath(path).parts)
+        base = (self.artifact_root / run_id).resolve()
+        file = (base / Path(*PurePosixPath(path).parts)).resolve()
+        # A symlink planted in the artifact directory must not read files outside it.
+        if not file.is_relative_to(base):
+            raise AccessDenied(
+                f"Artifact {path!r} of run {run_id} resolves outside the run's artifact store."
+            )
         try:
             return file.read_bytes()
         except FileNotFoundError:

@@ -4,8 +4,9 @@ Child runs hold the trial's canonical hyperparameters as params (the six
 names a promotion writes), metrics ``fold_<i>_<metric>`` (``i`` from 0),
 ``mean_<metric>``, ``std_<metric>``, ``duration_seconds`` and tags
 ``trial_number``, ``trial_state`` (``complete`` or ``pruned``) and
-``search_type``. The parent gets the best trial's params, ``best_<metric>``
-and the tag ``best_trial_run_id``.
+``search_type``. The parent gets ``best_<metric>`` at every completed trial
+(step = trials logged so far: the best-so-far curve), then the best trial's
+params, the final ``best_<metric>`` and the tag ``best_trial_run_id``.
 
 Children are written straight through the tracker with the code and
 dependency versions captured once for the parent, so a trial costs four
@@ -68,6 +69,8 @@ class SearchLog:
         self._code_version: str | None = None
         self._dependencies: dict[str, str] = {}
         self._started = False
+        self._logged = 0
+        self._best_so_far: float | None = None
 
     @property
     def parent_run_id(self) -> str:
@@ -105,8 +108,17 @@ class SearchLog:
             dependencies=self._dependencies,
         )
         self.tracker.log_params(run_id, {k: format_param(v) for k, v in outcome.params.items()})
-        self.tracker.log_metrics(run_id, trial_metrics(outcome, self.scoring))
+        metrics = trial_metrics(outcome, self.scoring)
+        self.tracker.log_metrics(run_id, metrics)
         self.tracker.end_run(run_id, "completed", end_time=end)
+        self._logged += 1
+        mean = metrics.get(f"mean_{self.scoring}")
+        if mean is not None and (self._best_so_far is None or mean > self._best_so_far):
+            self._best_so_far = mean
+        if self._best_so_far is not None:
+            self.tracker.log_metrics(
+                self._parent.run_id, {f"best_{self.scoring}": self._best_so_far}, step=self._logged
+            )
         spent = time.perf_counter() - started
         self.tracking_seconds += spent
         self.trial_seconds += spent
@@ -124,7 +136,8 @@ class SearchLog:
         started = time.perf_counter()
         if best_params is not None and best_score is not None:
             self._parent.log_parameters({k: format_param(v) for k, v in best_params.items()})
-            self._parent.log_metrics({f"best_{self.scoring}": best_score})
+            if best_score != self._best_so_far:  # else the best-so-far curve ends on it already
+                self._parent.log_metrics({f"best_{self.scoring}": best_score})
         tags = {"n_trials": str(n_trials)}
         if best_run_id is not None:
             tags["best_trial_run_id"] = best_run_id

@@ -73,6 +73,16 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   });
   const [attempt, setAttempt] = useState(0);
 
+  // A promotion or rollback made in this Lab changes the default baseline
+  // (the run in production) and the production notes: compare again.
+  useEffect(() => {
+    const onChanged = (): void => setAttempt(n => n + 1);
+    service.productionChanged.connect(onChanged);
+    return () => {
+      service.productionChanged.disconnect(onChanged);
+    };
+  }, [service]);
+
   useEffect(() => {
     let cancelled = false;
     setState(current => ({

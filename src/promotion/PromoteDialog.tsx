@@ -1,7 +1,7 @@
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import React, { useEffect, useRef, useState } from 'react';
 
-import { IPromotionPlan, IPromotionRecord } from '../api';
+import { IIdentity, IPromotionPlan, IPromotionRecord } from '../api';
 import { APIError } from '../request';
 import { IFraudJlabService } from '../tokens';
 import { diffConfig } from './diff';
@@ -18,6 +18,11 @@ export interface IPromotePanelProps {
 type PlanState =
   | { kind: 'loading' }
   | { kind: 'loaded'; plan: IPromotionPlan }
+  | { kind: 'failed'; error: Error };
+
+type IdentityState =
+  | { kind: 'loading' }
+  | { kind: 'loaded'; identity: IIdentity }
   | { kind: 'failed'; error: Error };
 
 type SubmitState =
@@ -59,6 +64,41 @@ export function ErrorMessage(props: {
         </ul>
       )}
     </div>
+  );
+}
+
+/** Who the ledger will name as approver, or why nobody can promote. */
+function ApproverLine(props: { identity: IdentityState }): JSX.Element {
+  const { identity } = props;
+  if (identity.kind === 'loading') {
+    return (
+      <p className="jp-FraudJlab-muted" aria-label="Approver">
+        Resolving the approver…
+      </p>
+    );
+  }
+  if (identity.kind === 'failed') {
+    return (
+      <ErrorMessage error={identity.error} title="The approver is unknown" />
+    );
+  }
+  const { approver, message, can_change_production } = identity.identity;
+  if (!can_change_production || approver === null) {
+    return (
+      <div
+        role="alert"
+        aria-label="Approver"
+        className="jp-FraudJlab-error jp-FraudJlab-banner"
+      >
+        <strong>No approver identified: only the dry run is shown.</strong>
+        <div className="jp-FraudJlab-errorMessage">{message}</div>
+      </div>
+    );
+  }
+  return (
+    <p className="jp-FraudJlab-approver" aria-label="Approver" title={message}>
+      Approved by <strong>{approver}</strong> (recorded in the ledger)
+    </p>
   );
 }
 
@@ -165,6 +205,27 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   const [force, setForce] = useState(false);
   const [plan, setPlan] = useState<PlanState>({ kind: 'loading' });
   const [submit, setSubmit] = useState<SubmitState>({ kind: 'idle' });
+  const [identity, setIdentity] = useState<IdentityState>({
+    kind: 'loading'
+  });
+  useEffect(() => {
+    let cancelled = false;
+    service
+      .getIdentity()
+      .then(result => {
+        if (!cancelled) {
+          setIdentity({ kind: 'loaded', identity: result });
+        }
+      })
+      .catch((error: unknown) => {
+        if (!cancelled) {
+          setIdentity({ kind: 'failed', error: asError(error) });
+        }
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [service]);
   // The dry run needs no reason: gates and diff show while the user writes one.
   useEffect(() => {
     let cancelled = false;
@@ -196,8 +257,13 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   const loaded = plan.kind === 'loaded' ? plan.plan : null;
   const gatesFailed = loaded !== null && !loaded.gates_passed;
   const done = submit.kind === 'done';
+  const approver =
+    identity.kind === 'loaded' && identity.identity.can_change_production
+      ? identity.identity.approver
+      : null;
   const canPromote =
     loaded !== null &&
+    approver !== null &&
     reason.trim() !== '' &&
     (!gatesFailed || force) &&
     submit.kind !== 'submitting' &&
@@ -224,6 +290,7 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
       <p className="jp-FraudJlab-promoteRun">
         Run <code>{runId}</code>
       </p>
+      <ApproverLine identity={identity} />
       <label className="jp-FraudJlab-field">
         <span>Reason (required, recorded in the ledger)</span>
         <textarea

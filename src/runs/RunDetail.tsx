@@ -1,12 +1,15 @@
 import { CommandRegistry } from '@lumino/commands';
 import React, { useEffect, useState } from 'react';
 
-import { IRunDetail } from '../api';
+import { IRunActions, IRunDetail, IRunSummary } from '../api';
 import { APIError } from '../request';
 import { CommandIDs } from '../tokens';
-import { formatBytes, formatDuration, formatTime } from './format';
+import { ArtifactsSection } from './Artifacts';
+import { formatDuration, formatTime } from './format';
 import { useHasCommand } from './hooks';
+import { MetricHistoryCharts } from './MetricHistory';
 import { RunsModel } from './model';
+import { compareMetricNames, formatWithCI, metricsWithCIs } from './precision';
 
 type LoadState =
   | { kind: 'loading' }
@@ -54,15 +57,110 @@ function Section(props: {
   );
 }
 
-function RunLink(props: { model: RunsModel; runId: string }): JSX.Element {
+function RunLink(props: {
+  model: RunsModel;
+  runId: string;
+  name?: string;
+}): JSX.Element {
+  const { model, runId, name } = props;
   return (
     <button
       className="jp-FraudJlab-link"
-      title={`Open run ${props.runId}`}
-      onClick={() => props.model.openRun(props.runId)}
+      title={`Open run ${name ? `${name} ` : ''}(${runId})`}
+      onClick={() => model.openRun(runId)}
     >
-      {props.runId}
+      {name ?? runId}
     </button>
+  );
+}
+
+/** Names of the parent and the child runs (the detail only has their ids). */
+function useLineage(
+  model: RunsModel,
+  run: IRunDetail
+): { parent: IRunSummary | null; children: IRunSummary[] | null } {
+  const [parent, setParent] = useState<IRunSummary | null>(null);
+  const [children, setChildren] = useState<IRunSummary[] | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    const quote = (id: string): string => `'${id.replace(/'/g, "''")}'`;
+    if (run.parent_run_id) {
+      model.service
+        .listRuns(
+          { filter: `run_id = ${quote(run.parent_run_id)}`, maxResults: 1 },
+          controller.signal
+        )
+        .then(
+          page => setParent(page.runs[0] ?? null),
+          () => undefined
+        );
+    }
+    if (run.children.length > 0) {
+      model.service
+        .listRuns(
+          {
+            filter: `parent_run_id = ${quote(run.run_id)}`,
+            orderBy: ['start_time ASC'],
+            maxResults: 1000
+          },
+          controller.signal
+        )
+        .then(
+          page => setChildren(page.runs),
+          () => setChildren([])
+        );
+    }
+    return () => controller.abort();
+  }, [model, run]);
+  return { parent, children };
+}
+
+/** Promote, only for runs it applies to; otherwise why not (and what to promote instead). */
+function PromoteAction(props: {
+  model: RunsModel;
+  runId: string;
+  commands: CommandRegistry;
+}): JSX.Element | null {
+  const { model, runId, commands } = props;
+  const canPromoteCommand = useHasCommand(commands, CommandIDs.promoteRun);
+  const [actions, setActions] = useState<IRunActions | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    setActions(null);
+    model.service
+      .getRunActions(runId, controller.signal)
+      .then(setActions, () => undefined);
+    return () => controller.abort();
+  }, [model, runId]);
+  if (!canPromoteCommand || actions === null) {
+    return null;
+  }
+  if (actions.can_promote) {
+    return (
+      <button
+        className="jp-FraudJlab-button jp-mod-accept"
+        title="Promote this run's configuration to production"
+        onClick={() => void commands.execute(CommandIDs.promoteRun, { runId })}
+      >
+        Promote…
+      </button>
+    );
+  }
+  return (
+    <p className="jp-FraudJlab-muted jp-FraudJlab-noPromote" role="note">
+      Not promotable: {actions.reason}{' '}
+      {actions.suggested_run_id ? (
+        <RunLink
+          model={model}
+          runId={actions.suggested_run_id}
+          name={
+            actions.suggested_run_name
+              ? `Open ${actions.suggested_run_name}`
+              : 'Open it'
+          }
+        />
+      ) : null}
+    </p>
   );
 }
 
@@ -74,10 +172,11 @@ export function RunDetailView(props: {
   model: RunsModel;
   runId: string;
   commands: CommandRegistry;
+  /** Offer artifact downloads (off where the browser cannot save files). */
+  downloads?: boolean;
 }): JSX.Element {
-  const { model, runId, commands } = props;
+  const { model, runId, commands, downloads = true } = props;
   const [state, setState] = useState<LoadState>({ kind: 'loading' });
-  const canPromote = useHasCommand(commands, CommandIDs.promoteRun);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -118,16 +217,12 @@ export function RunDetailView(props: {
           ← Back
         </button>
         <h2 title={runId}>{title}</h2>
-        {canPromote && state.kind === 'loaded' ? (
-          <button
-            className="jp-FraudJlab-button jp-mod-accept"
-            title="Promote this run's configuration to production"
-            onClick={() =>
-              void commands.execute(CommandIDs.promoteRun, { runId })
-            }
-          >
-            Promote…
-          </button>
+        {state.kind === 'loaded' ? (
+          <PromoteAction
+            model={model}
+            runId={state.run.run_id}
+            commands={commands}
+          />
         ) : null}
       </div>
       {state.kind === 'loading' ? (
@@ -141,7 +236,7 @@ export function RunDetailView(props: {
         </p>
       ) : null}
       {state.kind === 'loaded' ? (
-        <RunDetailBody model={model} run={state.run} />
+        <RunDetailBody model={model} run={state.run} downloads={downloads} />
       ) : null}
     </div>
   );
@@ -150,9 +245,14 @@ export function RunDetailView(props: {
 function RunDetailBody(props: {
   model: RunsModel;
   run: IRunDetail;
+  downloads: boolean;
 }): JSX.Element {
-  const { model, run } = props;
+  const { model, run, downloads } = props;
   const datasets = sortedEntries(run.datasets);
+  const metrics = metricsWithCIs(run.metrics).sort((a, b) =>
+    compareMetricNames(a.name, b.name)
+  );
+  const { parent, children } = useLineage(model, run);
   return (
     <>
       <Section title="Overview">
@@ -175,54 +275,53 @@ function RunDetailBody(props: {
           ]}
         />
       </Section>
+      <Section title="Metrics">
+        {metrics.length === 0 ? (
+          <p className="jp-FraudJlab-muted">No metrics logged.</p>
+        ) : (
+          <table className="jp-FraudJlab-kv" aria-label="Metrics">
+            <tbody>
+              {metrics.map(metric => {
+                const shown = formatWithCI(metric);
+                const steps = run.metric_history[metric.name]?.length ?? 0;
+                return (
+                  <tr key={metric.name}>
+                    <th scope="row">{metric.name}</th>
+                    <td
+                      className="jp-mod-numeric"
+                      title={
+                        String(metric.value) +
+                        (metric.low !== null && metric.high !== null
+                          ? ` (95% CI ${metric.low} to ${metric.high})`
+                          : '')
+                      }
+                    >
+                      {shown.value}
+                    </td>
+                    {shown.ci || steps > 1 ? (
+                      <td className="jp-FraudJlab-ci">
+                        {shown.ci ? `95% CI ${shown.ci}` : ''}
+                        {steps > 1 ? (
+                          <span className="jp-FraudJlab-muted">
+                            {shown.ci ? ' · ' : ''}
+                            {steps} steps
+                          </span>
+                        ) : null}
+                      </td>
+                    ) : null}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+        <MetricHistoryCharts history={run.metric_history} />
+      </Section>
       <Section title="Parameters">
         <KeyValueTable
           label="Parameters"
           entries={sortedEntries(run.params)}
           empty="No parameters logged."
-        />
-      </Section>
-      <Section title="Metrics">
-        <KeyValueTable
-          label="Metrics"
-          numeric
-          entries={sortedEntries(run.metrics).map(
-            ([name, value]): [string, React.ReactNode] => {
-              const steps = run.metric_history[name]?.length ?? 0;
-              return [
-                name,
-                steps > 1 ? `${value} (${steps} steps)` : String(value)
-              ];
-            }
-          )}
-          empty="No metrics logged."
-        />
-      </Section>
-      <Section title="Tags">
-        <KeyValueTable
-          label="Tags"
-          entries={sortedEntries(run.tags)}
-          empty="No tags."
-        />
-      </Section>
-      <Section title="Artifacts">
-        <KeyValueTable
-          label="Artifacts"
-          entries={run.artifacts.map((artifact): [string, React.ReactNode] => [
-            artifact.path,
-            <span title={`sha256 ${artifact.sha256}`}>
-              {formatBytes(artifact.size_bytes)} ·{' '}
-              {artifact.is_output ? 'output' : 'input'}
-            </span>
-          ])}
-          empty="No artifacts."
-        />
-      </Section>
-      <Section title="Dependencies">
-        <KeyValueTable
-          label="Dependencies"
-          entries={sortedEntries(run.dependencies)}
-          empty="No dependencies recorded."
         />
       </Section>
       <Section title="Lineage">
@@ -232,7 +331,11 @@ function RunDetailBody(props: {
             [
               'Parent',
               run.parent_run_id ? (
-                <RunLink model={model} runId={run.parent_run_id} />
+                <RunLink
+                  model={model}
+                  runId={run.parent_run_id}
+                  name={parent?.run_name}
+                />
               ) : (
                 '—'
               )
@@ -242,16 +345,50 @@ function RunDetailBody(props: {
               run.children.length === 0 ? (
                 '—'
               ) : (
-                <ul>
-                  {run.children.map(child => (
-                    <li key={child}>
-                      <RunLink model={model} runId={child} />
+                <ul aria-label="Child runs">
+                  {(
+                    children ??
+                    run.children.map(
+                      (id): Pick<IRunSummary, 'run_id' | 'run_name'> => ({
+                        run_id: id,
+                        run_name: id
+                      })
+                    )
+                  ).map(child => (
+                    <li key={child.run_id}>
+                      <RunLink
+                        model={model}
+                        runId={child.run_id}
+                        name={child.run_name}
+                      />
                     </li>
                   ))}
                 </ul>
               )
             ]
           ]}
+        />
+      </Section>
+      <Section title="Artifacts">
+        <ArtifactsSection
+          service={model.service}
+          runId={run.run_id}
+          artifacts={run.artifacts}
+          downloads={downloads}
+        />
+      </Section>
+      <Section title="Tags">
+        <KeyValueTable
+          label="Tags"
+          entries={sortedEntries(run.tags)}
+          empty="No tags."
+        />
+      </Section>
+      <Section title="Dependencies">
+        <KeyValueTable
+          label="Dependencies"
+          entries={sortedEntries(run.dependencies)}
+          empty="No dependencies recorded."
         />
       </Section>
     </>

@@ -13,7 +13,7 @@ const FILTER_HELP =
   "e.g. metrics.auc_roc >= 0.9 and (params.max_depth = '6' or status = 'failed'). Enter applies.";
 
 /** Filter box: Enter applies; the server's 400 message appears under it. */
-function FilterBox(props: { model: RunsModel }): JSX.Element {
+export function FilterBox(props: { model: RunsModel }): JSX.Element {
   const { model } = props;
   const [text, setText] = useState(model.filter);
   const error = model.filterError;
@@ -53,6 +53,7 @@ function Toolbar(props: {
   const { model, commands } = props;
   const selected = model.selectedRunIds;
   const canCompare = useHasCommand(commands, CommandIDs.compareRuns);
+  const canOpenView = useHasCommand(commands, CommandIDs.openRunsView);
   const total = model.total;
   return (
     <div className="jp-FraudJlab-runsToolbar">
@@ -91,6 +92,15 @@ function Toolbar(props: {
         >
           Refresh
         </button>
+        {canOpenView ? (
+          <button
+            className="jp-FraudJlab-button"
+            title="Open all runs in a full-width grid in the main area"
+            onClick={() => void commands.execute(CommandIDs.openRunsView)}
+          >
+            Open grid
+          </button>
+        ) : null}
       </div>
     </div>
   );

@@ -29,7 +29,8 @@ function baseColumns(): IColumn[] {
     {
       key: 'run_name',
       label: 'Run',
-      width: 150,
+      // With the select box and the first metric: readable in a ~250 px sidebar.
+      width: 126,
       render: run => ({
         text: run.run_name,
         title: `${run.run_name} (${run.run_id})`
@@ -66,7 +67,7 @@ function metricColumn(name: string): IColumn {
   return {
     key: `metrics.${name}`,
     label: name,
-    width: 96,
+    width: 92,
     numeric: true,
     render: run => {
       const value = run.metrics[name];

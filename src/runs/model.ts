@@ -16,11 +16,11 @@ export interface ISortState {
 
 /** Metric columns shown by default when the loaded runs have them. */
 export const DEFAULT_METRIC_COLUMNS: readonly string[] = [
-  'accuracy',
   'average_precision',
-  'auc_roc',
   'recall_at_fpr',
-  'f1_score'
+  'auc_roc',
+  'f1_score',
+  'accuracy'
 ];
 
 /** How many runs one request may ask for (server limit). */
@@ -32,6 +32,11 @@ export interface IRunsModelOptions {
   metricColumns?: readonly string[];
   /** Called with errors that are not filter errors (e.g. a notification). */
   onError?: (error: Error) => void;
+  /**
+   * A filter every request also applies (ANDed, never shown in the filter
+   * box), e.g. `parent_run_id IS NULL` for a tree of top-level runs.
+   */
+  baseFilter?: string;
 }
 
 /**
@@ -52,6 +57,16 @@ export class RunsModel {
       ...(options.metricColumns ?? DEFAULT_METRIC_COLUMNS)
     ];
     this._onError = options.onError ?? (() => undefined);
+    this._baseFilter = options.baseFilter ?? '';
+  }
+
+  /** The filter ANDed into every request (see {@link IRunsModelOptions.baseFilter}). */
+  get baseFilter(): string {
+    return this._baseFilter;
+  }
+
+  set baseFilter(value: string) {
+    this._baseFilter = value.trim();
   }
 
   /** Emitted after any state change. */
@@ -299,9 +314,13 @@ export class RunsModel {
     this._loading = true;
     this._emit();
     try {
+      const filter =
+        this._baseFilter && request.filter
+          ? `(${this._baseFilter}) and (${request.filter})`
+          : this._baseFilter || request.filter;
       const page = await this.service.listRuns(
         {
-          filter: request.filter,
+          filter,
           orderBy: request.sort
             ? [`${request.sort.key} ${request.sort.direction}`]
             : [],
@@ -367,6 +386,7 @@ export class RunsModel {
   private _selected = new Set<string>();
   private _detailStack: string[] = [];
   private _onError: (error: Error) => void;
+  private _baseFilter: string;
   private _visibleMetrics: { version: number; names: string[] } | null = null;
 }
 

@@ -585,3 +585,22 @@ def test_demo_serves_seeded_runs_and_stops_on_sigint(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_demo_lab_turns_off_the_news_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyterlab_server.config import get_static_page_config
+
+    from fraud_jlab.demo.cli import demo_lab_config
+
+    environ = {"JUPYTER_CONFIG_PATH": "/elsewhere"}
+    folder = demo_lab_config(tmp_path, environ)
+    assert environ["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(folder), "/elsewhere"]
+    # Lab started with that environment reads the announcements plugin as disabled
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(folder))
+    disabled = get_static_page_config(level="all").get("disabledExtensions", {})
+    assert disabled.get("@jupyterlab/apputils-extension:announcements") is True
+    # Idempotent across restarts of the same workdir
+    demo_lab_config(tmp_path, environ)
+    assert environ["JUPYTER_CONFIG_PATH"].count(str(folder)) == 1

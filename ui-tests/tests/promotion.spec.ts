@@ -12,6 +12,8 @@ const FIRST_RUN = 'xgb-deep';
 const FIRST_RUN_MAX_DEPTH = '7';
 const FIRST_RUN_ALTERNATIVE = 'xgb-slow-learner';
 const SECOND_RUN = 'xgb-small-steps';
+/** `c.FraudJlab.approver` of ui-tests/jupyter_server_test_config.py (galata's users are anonymous). */
+const APPROVER = 'UI Test Approver';
 
 /** The Production section of the fraud_jlab sidebar. */
 function productionSection(sidebar: Locator): Locator {
@@ -77,6 +79,10 @@ async function promoteRun(
 
   const dialog = promoteDialog(page);
   await expect(dialog).toBeVisible();
+  // The approver is shown before confirming
+  await expect(dialog.getByLabel('Approver')).toHaveText(
+    `Approved by ${APPROVER} (recorded in the ledger)`
+  );
 
   // Promote stays disabled until a reason is typed; the server checks the
   // reason on dry runs too, so the gates and the diff follow the reason.
@@ -135,6 +141,7 @@ async function promoteRun(
   expect(promotionId).toMatch(/^[0-9A-Z]{26}$/);
   expect(await field('Status')).toBe('completed');
   expect(await field('Reason')).toBe(reason);
+  expect(await field('Approver')).toBe(APPROVER);
   expect(await field('Parameter Store backup')).not.toBe('');
   await expect(dialog.getByRole('alert')).toHaveCount(0);
 

@@ -167,8 +167,13 @@ test.describe('fraud_jlab run lineage', () => {
     await runRows(runs).first().click();
     const parent = runs.getByRole('region', { name: 'Run xgboost-tuning' });
     const lineage = parent.getByRole('table', { name: 'Lineage' });
-    const children = lineage.getByRole('button', { name: /^[0-9A-Z]{26}$/ });
+    // Child runs are listed by name (their ids are in the tooltip)
+    const children = lineage.getByRole('button', { name: /^trial-depth/ });
     await expect(children).toHaveCount(4);
+    await expect(children.first()).toHaveAttribute(
+      'title',
+      /\([0-9A-Z]{26}\)$/
+    );
 
     // Then a child opens, shows the parent link, and Back returns to the parent
     await children.first().click();

@@ -567,3 +567,97 @@ def test_compare_text_shows_role_and_adjusted_significance() -> None:
     assert "Primary metric: average_precision" in text
     assert "role" in text and "primary" in text and "secondary" in text
     assert "p (Holm)" in text and "0.18" in text and "delong" in text
+
+
+# --- the approver --------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_kernel_user(s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No JupyterHub user, no Studio metadata, no configured approver (the OS login is root)."""
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv("FRAUD_JLAB_APPROVER", raising=False)
+    monkeypatch.setenv("USER", "root")
+    monkeypatch.setenv("FRAUD_JLAB_STUDIO_METADATA_FILE", str(tmp_path / "no-studio.json"))
+    set_settings(None)
+
+
+def test_promote_without_identity_is_refused_and_dry_run_works(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    no_kernel_user: None,
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+    no_input: None,
+) -> None:
+    run_id = _run(tracker)
+    before = _keys(s3)
+
+    result = shell.run_line_magic("fraud", f'promote {run_id} --reason "no one" --yes')
+
+    assert result is None
+    err = capsys.readouterr().err
+    assert "c.FraudJlab.approver" in err and "FRAUD_JLAB_APPROVER" in err
+    assert _keys(s3) == before and _ssm() == {}
+    plan = shell.run_line_magic("fraud", f"promote {run_id} --dry-run")
+    assert isinstance(plan, PromotionPlan)
+
+
+def test_promote_records_the_configured_approver_not_the_os_login(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    no_kernel_user: None,
+    monkeypatch: pytest.MonkeyPatch,
+    no_input: None,
+) -> None:
+    monkeypatch.setenv("FRAUD_JLAB_APPROVER", "Jane Doe")
+    set_settings(None)
+    record = _promote(shell, _run(tracker))
+    assert record.approver == "Jane Doe"
+
+
+def test_promote_records_the_studio_profile(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    no_kernel_user: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    no_input: None,
+) -> None:
+    metadata = tmp_path / "resource-metadata.json"
+    metadata.write_text('{"DomainId": "d-1", "UserProfileName": "jane-doe"}')
+    monkeypatch.setenv("FRAUD_JLAB_STUDIO_METADATA_FILE", str(metadata))
+    set_settings(None)
+    record = _promote(shell, _run(tracker))
+    assert record.approver == "jane-doe"
+    rolled = shell.run_line_magic("fraud", f'rollback {record.promotion_id} --reason "again" --yes')
+    assert isinstance(rolled, PromotionRecord) and rolled.approver == "jane-doe"
+
+
+# --- run names as arguments ------------------------------------------------------------
+
+
+def test_promote_by_name_and_ambiguous_name_lists_ids(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+    no_input: None,
+) -> None:
+    wanted = _run(tracker, "xgb-small-steps", params=PARAMS | {"max_depth": "4"})
+    twin_a = _run(tracker, "xgb-twin")
+    twin_b = _run(tracker, "xgb-twin")
+
+    record = shell.run_line_magic("fraud", 'promote xgb-small-steps --reason "by name" --yes')
+    assert isinstance(record, PromotionRecord) and record.run_id == wanted
+    assert _ssm()[PREFIX + "max_depth"] == "4"
+
+    capsys.readouterr()
+    result = shell.run_line_magic("fraud", 'promote xgb-twin --reason "which" --yes')
+    assert result is None
+    err = capsys.readouterr().err
+    assert "2 runs are named 'xgb-twin'" in err and twin_a in err and twin_b in err
+    assert _ssm()[PREFIX + "max_depth"] == "4"
+
+    detail = shell.run_line_magic("fraud", "run xgb-small-steps")
+    assert isinstance(detail, RunDetail) and detail.run_id == wanted

@@ -450,3 +450,23 @@ def test_balanced_tuning_weights_each_fold_like_the_comparison(small_data: Data)
     with pytest.raises(ValidationError) as info:
         grid_search(X, y, {"max_depth": [3]}, cv=folds, track=False, class_weight="auto")
     assert info.value.field == "class_weight"
+
+
+def test_parent_run_records_the_best_so_far_curve(
+    small_data: Data, tracker: TrackerStore
+) -> None:
+    # Given a tracked grid search of four trials
+    X, y = small_data  # noqa: N806
+    result = grid_search(
+        X, y, {"max_depth": [3, 4], "eta": [0.1, 0.3], "num_round": [50]}, n_splits=2, tracker=tracker, n_jobs=1
+    )
+    assert result.parent_run_id is not None
+    parent = tracker.get_run(result.parent_run_id)
+    # Then the parent holds best-so-far per trial: steps 1..4, never decreasing, ending on the best
+    curve = parent.metric_history[f"best_{result.scoring}"]
+    steps = [s for s, _ in curve]
+    values = [v for _, v in curve]
+    assert steps == [1, 2, 3, 4]
+    assert values == sorted(values)
+    assert values[-1] == pytest.approx(parent.metrics[f"best_{result.scoring}"])
+    assert values[-1] == pytest.approx(result.best_score)
