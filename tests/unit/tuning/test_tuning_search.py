@@ -452,13 +452,16 @@ def test_balanced_tuning_weights_each_fold_like_the_comparison(small_data: Data)
     assert info.value.field == "class_weight"
 
 
-def test_parent_run_records_the_best_so_far_curve(
-    small_data: Data, tracker: TrackerStore
-) -> None:
+def test_parent_run_records_the_best_so_far_curve(small_data: Data, tracker: TrackerStore) -> None:
     # Given a tracked grid search of four trials
-    X, y = small_data  # noqa: N806
+    X, y = small_data
     result = grid_search(
-        X, y, {"max_depth": [3, 4], "eta": [0.1, 0.3], "num_round": [50]}, n_splits=2, tracker=tracker, n_jobs=1
+        X,
+        y,
+        {"max_depth": [3, 4], "eta": [0.1, 0.3], "num_round": [50]},
+        n_splits=2,
+        tracker=tracker,
+        n_jobs=1,
     )
     assert result.parent_run_id is not None
     parent = tracker.get_run(result.parent_run_id)
