@@ -14,9 +14,9 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from fraud_jlab.config import FraudJlab, get_settings
-from fraud_jlab.errors import FraudJlabError
+from fraud_jlab.errors import AccessDenied, FraudJlabError
+from fraud_jlab.identity import Identity, resolve_identity
 from fraud_jlab.promotion import ProductionIntegrator, PromotionPlan, PromotionRecord
-from fraud_jlab.tracking.capture import current_user
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import get_tracker
 from fraud_jlab.widgets.html import STYLE, error_box, esc, plan_html, record_html
@@ -26,9 +26,14 @@ NEEDS_REASON = "Type a reason to promote."
 NEEDS_FORCE = "Gates failed: promoting needs the override."
 
 
+def identity() -> Identity:
+    """Who approves a promotion made from a widget: resolved as ``%fraud`` and REST do."""
+    return resolve_identity(None, settings=get_settings(), use_kernel_environment=True)
+
+
 def approver() -> str:
-    """Who approves a promotion made from a widget: the identity ``%fraud`` uses."""
-    return current_user()
+    """The approver's name; AccessDenied (saying how to set one) when nobody is identified."""
+    return identity().require()
 
 
 def _hidden(widget: widgets.Widget, hidden: bool) -> None:
@@ -106,7 +111,9 @@ class PromotePanel(widgets.VBox):
     def _load_plan(self) -> None:
         # The dry run needs no reason: gates and diff show while the user writes one.
         try:
-            plan = self._integrator().promote_run(self.run_id, approver=approver(), dry_run=True)
+            plan = self._integrator().promote_run(
+                self.run_id, approver=identity().approver_or_dry_run(), dry_run=True
+            )
         except FraudJlabError as exc:
             self.plan_view.value = error_box("The dry run failed", exc)
         else:
@@ -147,12 +154,17 @@ class PromotePanel(widgets.VBox):
             self.hint.value = esc(refusal)
             return
         assert self.plan is not None
+        try:
+            who = approver()
+        except AccessDenied as exc:  # nobody identified: say how to set an identity
+            self.hint.value = esc(str(exc))
+            return
         changed = sum(d.changed for d in self.plan.diff.ssm)
         forced = " past failed gates (recorded as forced)" if self.gates_failed else ""
         self.confirm_text.value = (
             f"<b>Promote run <code>{esc(self.run_id)}</code> to production{forced}?</b> "
             f"This writes {changed} changed SSM value(s), the config file and a ledger "
-            f"record as {esc(approver())}."
+            f"record as {esc(who)}."
         )
         _hidden(self.confirm_box, False)
 

@@ -165,3 +165,28 @@ def test_the_approver_comes_from_one_function(
     panel.promote_button.click()
     panel.confirm_button.click()
     assert panel.record is not None and panel.record.approver == "someone-else"
+
+
+def test_promote_without_an_identity_says_how_to_set_one_and_writes_nothing(
+    tracker: TrackerStore, s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # Given a kernel where nobody can be identified (no hub user, no Studio metadata, no setting)
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv("FRAUD_JLAB_APPROVER", raising=False)
+    monkeypatch.setattr(
+        "fraud_jlab.widgets.promote.get_settings",
+        lambda: FraudJlab(studio_metadata_file=str(tmp_path / "absent.json")),
+    )
+    run_id = make_run(tracker)
+    keys_before = bucket_keys(s3)
+    # When the dry run is shown and Promote clicked with a reason
+    panel = _panel(tracker, run_id)
+    assert panel.plan is not None  # dry runs still work
+    panel.reason.value = "try it"
+    panel.promote_button.click()
+    # Then no confirmation: the hint says how to set an identity, and nothing is written
+    assert not _shown(panel.confirm_box)
+    assert "FRAUD_JLAB_APPROVER" in text(panel.hint.value)
+    panel.confirm_button.click()
+    assert panel.record is None
+    assert ssm_values() == {} and bucket_keys(s3) == keys_before
