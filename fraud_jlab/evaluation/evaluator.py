@@ -341,6 +341,11 @@ class ModelEvaluator:
         identity: str,
     ) -> None:
         logged = {name: metrics[name] for name in HEADLINE_METRICS}
+        n_pos = int(y.sum())
+        # The promotion gates judge average precision against the holdout's fraud rate.
+        logged["holdout_n_pos"] = float(n_pos)
+        logged["holdout_n_rows"] = float(y.size)
+        logged["holdout_fraud_rate"] = n_pos / y.size
         for name, ci in cis.items():
             logged[f"{name}_ci_low"] = ci.low
             logged[f"{name}_ci_high"] = ci.high

@@ -19,7 +19,8 @@ from typing import Any
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
 from fraud_jlab.promotion import recovery
 from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
-from fraud_jlab.promotion.gates import evaluate_gates
+from fraud_jlab.promotion.gates import GatePolicy, evaluate_gates
+from fraud_jlab.promotion.noninferiority import compare_with_production
 from fraud_jlab.promotion.lock import LockLease
 from fraud_jlab.promotion.models import (
     ConfigDiff,
@@ -191,6 +192,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
             )
         change.reason = reason
         change.forced = bool(force) and not plan.gates_passed
+        change.forced_gates = [g.name for g in plan.gates if not g.passed] if change.forced else []
         change.trigger_pipeline = bool(trigger_pipeline)
         return self._transaction().run(change)
 
@@ -419,27 +421,19 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         return _production_run_id(snap)
 
     def _gates(self, run: RunDetail, current: Snapshot) -> list[Gate]:
-        config = current.config_obj() or {}
-        model = config.get("model") if isinstance(config, dict) else None
         production_run_id = _production_run_id(current)
-        production_metrics: dict[str, float] | None = None
-        if production_run_id is not None:
-            try:
-                production_metrics = dict(self.tracker.get_run(production_run_id).metrics)
-            except NotFoundError:
-                perf = model.get("performance") if isinstance(model, dict) else None
-                production_metrics = (
-                    {k: float(v) for k, v in perf.items() if isinstance(v, (int, float))}
-                    if isinstance(perf, dict)
-                    else None
-                )
+        paired = (
+            compare_with_production(self.tracker, run, production_run_id)
+            if production_run_id is not None
+            else None
+        )
         return evaluate_gates(
             run.metrics,
             run_status=run.status,
-            min_accuracy=self.settings.min_accuracy,
-            max_average_precision_drop=self.settings.max_average_precision_drop,
+            tags=run.tags,
+            policy=GatePolicy.from_settings(self.settings),
             production_run_id=production_run_id,
-            production_metrics=production_metrics,
+            paired=paired,
         )
 
 

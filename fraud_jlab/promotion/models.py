@@ -24,6 +24,19 @@ class Gate(BaseModel):
     name: str
     passed: bool
     detail: str
+    lower_bound: float | None = Field(
+        default=None,
+        description=(
+            "average_precision_vs_production: one-sided 95% lower bound of the paired AP "
+            "difference (candidate - production) on the same rows."
+        ),
+    )
+    margin: float | None = Field(
+        default=None, description="The non-inferiority margin: passes when lower_bound > -margin."
+    )
+    n_pos: int | None = Field(
+        default=None, description="Frauds in the holdout the gate's numbers come from."
+    )
 
 
 class ProductionState(BaseModel):
@@ -55,6 +68,10 @@ class PromotionRecord(BaseModel):
     reason: str
     timestamp: datetime
     forced: bool = False
+    forced_gates: list[str] = Field(
+        default_factory=list,
+        description="The failed gates a forced promotion overrode (with its reason).",
+    )
     gates: list[Gate] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
     hyperparameters: dict[str, str] = Field(default_factory=dict)

@@ -78,6 +78,7 @@ class Change:
     metrics: dict[str, float] = field(default_factory=dict)
     gates: list[Gate] = field(default_factory=list)
     forced: bool = False
+    forced_gates: list[str] = field(default_factory=list)
     trigger_pipeline: bool = False
     rollback_of: str | None = None
     #: The tracker run the event is attached to (None when ``run_id`` is not a tracked run).
@@ -150,6 +151,7 @@ class Transaction:
             reason=change.reason,
             timestamp=started,
             forced=change.forced,
+            forced_gates=change.forced_gates,
             gates=change.gates,
             metrics=change.metrics,
             hyperparameters=change.hyperparameters,
