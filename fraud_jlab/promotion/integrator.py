@@ -31,6 +31,7 @@ from fraud_jlab.promotion.models import (
     PromotionPlan,
     PromotionRecord,
     PromotionsPage,
+    RollbackTarget,
     SsmDiff,
     UnfinishedAttempt,
 )
@@ -40,6 +41,7 @@ from fraud_jlab.promotion.state import (
     backup_document,
 )
 from fraud_jlab.promotion.transaction import Change, Transaction
+from fraud_jlab.promotion.undo import baseline_entry, check_target, state_before
 from fraud_jlab.promotion.validation import (
     REQUIRED_PARAMS,
     format_value,
@@ -196,35 +198,64 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         change.trigger_pipeline = bool(trigger_pipeline)
         return self._transaction().run(change)
 
-    def rollback_to(self, promotion_id: str, *, approver: str, reason: str) -> PromotionRecord:
-        """Restore the "after" state of an earlier completed promotion, all-or-nothing.
+    def rollback_to(
+        self,
+        promotion_id: str,
+        *,
+        approver: str,
+        reason: str,
+        target: RollbackTarget = "after",
+    ) -> PromotionRecord:
+        """Restore a ledger record's state, all-or-nothing, through the same transaction.
 
-        Raises NotFoundError (unknown id), ValidationError (not a completed
-        promotion), and the same errors as :meth:`promote_run`.
+        ``target="after"`` (default) restores the state a completed record wrote;
+        ``target="before"`` undoes the record: restores the state before it, from its
+        backups (any record that took a backup, including the first one: the production
+        that predates fraud_jlab). Raises NotFoundError (unknown id), ValidationError (bad
+        target, not restorable), and the same errors as :meth:`promote_run`.
         """
         approver = _check_approver(approver)
         reason = validate_reason(reason)
-        target = self.ledger_get(promotion_id)
-        if target.status != "completed":
-            raise ValidationError(
-                f"Promotion {promotion_id} has status {target.status!r}; only a completed "
-                "promotion's state can be restored",
-                field="promotion_id",
-            )
+        target = check_target(target)
+        record = self.ledger_get(promotion_id)
+        if target == "after":
+            if record.status != "completed":
+                raise ValidationError(
+                    f"Promotion {promotion_id} has status {record.status!r}; only a completed "
+                    "promotion's state can be restored (target 'before' restores the state "
+                    "before it)",
+                    field="promotion_id",
+                )
+            state = record.after
+        else:
+            try:
+                state = state_before(self.store, record)
+            except StepFailed as exc:
+                self._raise_mapped(exc, "Production unchanged: nothing was written.")
+                raise
         change = Change(
             kind="rollback",
-            run_id=target.run_id,
-            experiment_name=target.experiment_name,
+            run_id=record.run_id,
+            experiment_name=record.experiment_name,
             approver=approver,
             reason=reason,
-            desired_ssm=dict(target.after.ssm),
-            desired_config=target.after.config,
-            hyperparameters=dict(target.hyperparameters),
-            metrics=dict(target.metrics),
+            desired_ssm=dict(state.ssm),
+            desired_config=state.config,
+            hyperparameters=dict(record.hyperparameters) if target == "after" else {},
+            metrics=dict(record.metrics) if target == "after" else {},
             rollback_of=promotion_id,
-            event_run_id=self._tracked(target.run_id),
+            rollback_target=target,
+            event_run_id=self._tracked(record.run_id),
         )
         return self._transaction().run(change)
+
+    def state_before(self, record: PromotionRecord) -> ProductionState:
+        """The state before ``record``, from its backups (what ``target="before"`` restores)."""
+        try:
+            return state_before(self.store, record)
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
 
     def list_promotions(
         self, max_results: int = 50, page_token: str | None = None
@@ -233,10 +264,13 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         try:
             records, token = self.ledger.page(max_results, page_token)
             pending = [] if page_token else recovery.in_progress(self.store, self.clock())
+            baseline = None if page_token else baseline_entry(self.ledger)
         except StepFailed as exc:
             self._raise_mapped(exc)
             raise
-        return PromotionsPage(promotions=records, next_page_token=token, in_progress=pending)
+        return PromotionsPage(
+            promotions=records, next_page_token=token, in_progress=pending, baseline=baseline
+        )
 
     def ledger_get(self, promotion_id: str) -> PromotionRecord:
         try:

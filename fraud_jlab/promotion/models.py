@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PromotionKind = Literal["promotion", "rollback", "recovery"]
 PromotionStatus = Literal["completed", "rolled_back", "failed"]
+#: What a rollback restores: the state before a record ("before", undo it) or the state it
+#: wrote ("after").
+RollbackTarget = Literal["before", "after"]
 
 
 class Gate(BaseModel):
@@ -84,6 +87,28 @@ class PromotionRecord(BaseModel):
     failed_step: str | None = None
     error: str | None = None
     rollback_of: str | None = None
+    rollback_target: RollbackTarget | None = Field(
+        default=None,
+        description=(
+            "Rollbacks: 'after' restored the state rollback_of wrote; 'before' undid it "
+            "(restored the state before it, from its backup)."
+        ),
+    )
+
+
+class BaselineEntry(BaseModel):
+    """The production state before fraud_jlab's first ledger record (its first backup).
+
+    Restore it with ``POST promotions/{promotion_id}/rollback`` and ``target: "before"``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotion_id: str = Field(description="The first ledger record; its backup holds the state.")
+    timestamp: datetime = Field(description="When that backup was taken.")
+    state: ProductionState
+    parameter_store_backup_key: str
+    config_file_backup_key: str | None = None
 
 
 class SsmDiff(BaseModel):
@@ -159,6 +184,13 @@ class PromotionsPage(BaseModel):
         description=(
             "First page only: attempts without a final record (status in_progress), "
             "live ones and ones whose process died."
+        ),
+    )
+    baseline: BaselineEntry | None = Field(
+        default=None,
+        description=(
+            "First page only: the state before fraud_jlab's first promotion, restorable "
+            "(null when the ledger is empty)."
         ),
     )
 

@@ -298,7 +298,11 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
         # The logged metrics are exactly what the stored holdout scores give ...
         holdout = read_holdout_scores(tracker.read_artifact(run_id, HOLDOUT_ARTIFACT))
         recomputed = holdout_metrics(holdout.y_true, holdout.y_score.astype(np.float64))
-        assert run.metrics == pytest.approx(recomputed, abs=1e-6)
+        # (the run also records its holdout's fraud count and rate for the promotion gates)
+        assert {k: run.metrics[k] for k in recomputed} == pytest.approx(recomputed, abs=1e-6)
+        n_pos = float(holdout.y_true.sum())
+        assert run.metrics["holdout_n_pos"] == n_pos
+        assert run.metrics["holdout_fraud_rate"] == pytest.approx(n_pos / holdout.y_true.size)
         assert set(recomputed) == {
             "accuracy", "precision", "recall", "f1_score", "auc_roc", "average_precision",
             "recall_at_fpr",
