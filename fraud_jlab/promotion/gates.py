@@ -226,8 +226,7 @@ def _production_gate(
             name=name,
             passed=False,
             detail=(
-                f"cannot show the run is not worse than production run {production_run_id}: "
-                f"{why}"
+                f"cannot show the run is not worse than production run {production_run_id}: {why}"
             ),
             margin=margin,
         )

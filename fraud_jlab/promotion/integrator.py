@@ -20,7 +20,6 @@ from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
 from fraud_jlab.promotion import recovery
 from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
 from fraud_jlab.promotion.gates import GatePolicy, evaluate_gates
-from fraud_jlab.promotion.noninferiority import compare_with_production
 from fraud_jlab.promotion.lock import LockLease
 from fraud_jlab.promotion.models import (
     ConfigDiff,
@@ -35,6 +34,7 @@ from fraud_jlab.promotion.models import (
     SsmDiff,
     UnfinishedAttempt,
 )
+from fraud_jlab.promotion.noninferiority import compare_with_production
 from fraud_jlab.promotion.state import (
     Snapshot,
     StepFailed,

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
-from evaluated_runs import GATE_METRICS, log_evaluation
 from botocore.exceptions import ClientError
+from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.promotion.lock import PromotionLock
 from fraud_jlab.promotion.state import ProductionStore, StepFailed

@@ -597,7 +597,10 @@ def test_rollback_target_before_undoes_a_promotion(
     assert f"{PREFIX}max_depth: 9 -> 6  (changes)" in out
     assert f"undoes {second.promotion_id}" in out
     df = shell.run_line_magic("fraud", "promotions")
-    assert list(df["change"])[0] == f"undoes {second.promotion_id}"
+    assert df["change"].iloc[0] == f"undoes {second.promotion_id}"
     assert f"%fraud rollback {first.promotion_id} --target before" in capsys.readouterr().out
-    assert shell.run_line_magic("fraud", f'rollback {first.promotion_id} --target later --reason "x"') is None
+    assert (
+        shell.run_line_magic("fraud", f'rollback {first.promotion_id} --target later --reason "x"')
+        is None
+    )
     assert "invalid choice: 'later'" in capsys.readouterr().err

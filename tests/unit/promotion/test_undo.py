@@ -120,6 +120,6 @@ def test_bad_target_and_missing_backup_write_nothing(
     assert info.value.field == "target" and "'before'" in str(info.value)
     aws_env.s3.delete_object(Bucket="fraud-detection-config", Key=first.parameter_store_backup_key)
     keys.discard(first.parameter_store_backup_key)
-    with pytest.raises(ValidationError, match="backup .* is missing"):
+    with pytest.raises(ValidationError, match=r"backup .* is missing"):
         integrator.rollback_to(first.promotion_id, approver="c", reason="r", target="before")
     assert aws_env.key_set() == keys and aws_env.ssm_values() == ssm
