@@ -23,7 +23,11 @@ import plotly.io as pio
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import plots
-from fraud_jlab.evaluation.bootstrap import bootstrap_ci, check_bootstrap_args
+from fraud_jlab.evaluation.bootstrap import (
+    ConfidenceInterval,
+    bootstrap_ci,
+    check_bootstrap_args,
+)
 from fraud_jlab.evaluation.delong import paired_deltas
 from fraud_jlab.evaluation.holdout import (
     HOLDOUT_ARTIFACT,
@@ -31,6 +35,7 @@ from fraud_jlab.evaluation.holdout import (
     holdout_identity,
     holdout_scores_npz,
 )
+from fraud_jlab.evaluation.intervals import ranking_intervals
 from fraud_jlab.evaluation.metrics import (
     HEADLINE_METRICS,
     as_labels,
@@ -274,6 +279,24 @@ class ModelEvaluator:
             random_state=self.random_state,
             target_fpr=self.target_fpr,
         )
+        # The ranking metrics get the intervals that hold with few frauds (intervals.py).
+        for name, ci in ranking_intervals(
+            y,
+            score,
+            n_bootstrap=max(self.n_bootstrap, 200),
+            level=self.ci_level,
+            random_state=self.random_state,
+            target_fpr=self.target_fpr,
+        ).items():
+            cis[name] = ConfidenceInterval(
+                estimate=ci.estimate,
+                low=ci.low,
+                high=ci.high,
+                level=ci.level,
+                n_bootstrap=ci.n_bootstrap,
+                n_pos=ci.n_pos,
+                method=ci.method,
+            )
         cm = confusion_counts(y, score >= thr)
         amounts = None
         if self.amount_column is not None:
@@ -346,10 +369,16 @@ class ModelEvaluator:
         logged["holdout_n_pos"] = float(n_pos)
         logged["holdout_n_rows"] = float(y.size)
         logged["holdout_fraud_rate"] = n_pos / y.size
+        too_few = []
         for name, ci in cis.items():
+            if ci.low is None or ci.high is None:
+                too_few.append(name)
+                continue
             logged[f"{name}_ci_low"] = ci.low
             logged[f"{name}_ci_high"] = ci.high
         run.log_metrics(logged)
+        if too_few:
+            run.set_tag("evaluation.ci_too_few_frauds", ",".join(too_few))
         run.set_tags(
             {
                 "evaluation.holdout_hash": holdout_hash(y),

@@ -262,8 +262,27 @@ def ranking_intervals(
     }
 
 
+def ci_summary(metrics: dict[str, float], tags: dict[str, str]) -> dict[str, str]:
+    """Per metric with a logged interval: ``"0.81 [0.75, 0.86] (98 frauds)"``; metrics the
+    evaluator left without one (tag ``evaluation.ci_too_few_frauds``) read
+    ``"0.5: too few frauds to estimate (5 frauds)"``."""
+    n_pos = metrics.get("holdout_n_pos")
+    frauds = f"{int(n_pos)} frauds" if n_pos is not None else "frauds unknown"
+    out: dict[str, str] = {}
+    for name in sorted(metrics):
+        low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
+        if low is not None and high is not None:
+            out[name] = f"{metrics[name]:.4g} [{low:.4g}, {high:.4g}] ({frauds})"
+    for name in filter(None, tags.get("evaluation.ci_too_few_frauds", "").split(",")):
+        value = metrics.get(name)
+        shown = f"{value:.4g}: " if value is not None else ""
+        out[name] = f"{shown}{TOO_FEW} ({frauds})"
+    return out
+
+
 __all__ = [
     "MIN_FRAUDS",
+    "ci_summary",
     "RANKING_METRICS",
     "TOO_FEW",
     "RankingInterval",

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from fraud_jlab.comparison.runs import CompareResult
+from fraud_jlab.evaluation.intervals import ci_summary
 from fraud_jlab.promotion import undo
 from fraud_jlab.promotion.models import (
     ProductionView,
@@ -44,6 +45,9 @@ def run_detail_text(run: RunDetail) -> str:
     ]
     lines += _section("Params", dict(run.params))
     lines += _section("Metrics", {k: _num(v) for k, v in run.metrics.items()})
+    cis = ci_summary(dict(run.metrics), dict(run.tags))
+    if cis:
+        lines += _section("95% confidence intervals", cis)
     lines += _section("Tags", dict(run.tags))
     lines += _section("Artifacts", {a.path: f"{a.size_bytes} bytes" for a in run.artifacts})
     return "\n".join(lines)

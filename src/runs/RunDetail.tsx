@@ -4,6 +4,7 @@ import React, { useEffect, useState } from 'react';
 import { IRunDetail } from '../api';
 import { APIError } from '../request';
 import { CommandIDs } from '../tokens';
+import { CiSummary } from './CiSummary';
 import { formatBytes, formatDuration, formatTime } from './format';
 import { useHasCommand } from './hooks';
 import { RunsModel } from './model';
@@ -197,6 +198,7 @@ function RunDetailBody(props: {
           )}
           empty="No metrics logged."
         />
+        <CiSummary metrics={run.metrics} tags={run.tags} />
       </Section>
       <Section title="Tags">
         <KeyValueTable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import pytest
@@ -69,3 +70,45 @@ def test_too_few_frauds_give_no_interval() -> None:
     for ci in ranking_intervals(y, s).values():
         assert ci.low is None and ci.high is None and not ci.estimable
         assert ci.method == TOO_FEW and ci.n_pos == MIN_FRAUDS - 1
+
+
+class _Model:
+    def __init__(self, scores: np.ndarray) -> None:
+        self.scores = scores
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.c_[1 - self.scores, self.scores]
+
+
+def test_evaluator_reports_n_pos_and_too_few_frauds(tmp_path: Any) -> None:
+    from fraud_jlab.evaluation import ModelEvaluator
+    from fraud_jlab.evaluation.intervals import ci_summary
+    from fraud_jlab.magic.display import run_detail_text
+    from fraud_jlab.tracking.run import Run
+    from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+
+    tracker = SqliteTrackerStore(tmp_path / "runs.db")
+    rng = np.random.default_rng(1)
+    for n_pos, expect_ci in ((40, True), (MIN_FRAUDS - 1, False)):
+        y = np.r_[np.ones(n_pos, dtype=np.int8), np.zeros(4000, dtype=np.int8)]
+        p = 1 / (1 + np.exp(-(rng.normal(size=y.size) + 3 * y - 4)))
+        with Run("e", f"n{n_pos}", tracker=tracker) as run:
+            result = ModelEvaluator(n_bootstrap=200).evaluate_model(
+                _Model(p), np.zeros((y.size, 1)), y, run=run
+            )
+        ap = result["confidence_intervals"]["average_precision"]
+        assert ap["n_pos"] == n_pos
+        assert result["confidence_intervals"]["accuracy"]["n_pos"] == n_pos
+        detail = tracker.get_run(run.run_id)
+        summary = ci_summary(dict(detail.metrics), dict(detail.tags))
+        text = run_detail_text(detail)
+        if expect_ci:
+            assert ap["method"] == "bca_logit_expanded" and ap["low"] is not None
+            assert f"({n_pos} frauds)" in summary["average_precision"]
+            assert "average_precision_ci_low" in detail.metrics
+        else:
+            assert ap["low"] is None and ap["method"] == TOO_FEW
+            assert "average_precision_ci_low" not in detail.metrics
+            assert summary["average_precision"].endswith(f"{TOO_FEW} ({n_pos} frauds)")
+            assert TOO_FEW in text
+    tracker.close()
