@@ -144,9 +144,7 @@ def _expanded_z(q: float, n: int) -> float:
     return float(np.sqrt(n / (n - 1)) * student_t.ppf(q, n - 1))
 
 
-def _bca(
-    point: float, reps: FloatArray, jack: FloatArray, level: float
-) -> tuple[float, float]:
+def _bca(point: float, reps: FloatArray, jack: FloatArray, level: float) -> tuple[float, float]:
     """Expanded BCa bounds on the logit scale (``len(jack)`` frauds), mapped back."""
     t0 = float(_logit(np.array([point]))[0])
     t = _logit(reps)
@@ -184,9 +182,7 @@ def hanley_mcneil_variance(auc: Any, n_pos: int, n_neg: int) -> Any:
     q1 = a / (2 - a)
     q2 = 2 * a * a / (1 + a)
     # q1: two frauds both above one legitimate row; q2: one fraud above two legitimate rows.
-    return (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (
-        n_pos * n_neg
-    )
+    return (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
 
 
 def ranking_intervals(
@@ -254,7 +250,13 @@ def ranking_intervals(
             point["auc_roc"], auc_low, auc_high, level, 0, n_pos, "hanley_mcneil_score"
         ),
         "average_precision": RankingInterval(
-            point["average_precision"], ap_low, ap_high, level, n_bootstrap, n_pos, "bca_logit_expanded"
+            point["average_precision"],
+            ap_low,
+            ap_high,
+            level,
+            n_bootstrap,
+            n_pos,
+            "bca_logit_expanded",
         ),
         "recall_at_fpr": RankingInterval(
             point["recall_at_fpr"], rec_low, rec_high, level, n_bootstrap, n_pos, "wilson_threshold"
@@ -282,10 +284,10 @@ def ci_summary(metrics: dict[str, float], tags: dict[str, str]) -> dict[str, str
 
 __all__ = [
     "MIN_FRAUDS",
-    "ci_summary",
     "RANKING_METRICS",
     "TOO_FEW",
     "RankingInterval",
+    "ci_summary",
     "hanley_mcneil_variance",
     "ranking_intervals",
 ]
