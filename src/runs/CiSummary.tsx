@@ -55,3 +55,30 @@ export function CiSummary(props: {
     </table>
   );
 }
+
+/** Fewest frauds for which the evaluator reports an interval (fraud_jlab.evaluation.intervals.MIN_FRAUDS). */
+export const MIN_FRAUDS = 10;
+
+/**
+ * A run's interval of one metric as text: `0.8091 [0.7262, 0.8749] (98 frauds)`,
+ * "too few frauds to estimate (7 frauds)", or "no interval logged".
+ */
+export function intervalText(
+  metrics: Record<string, number>,
+  name: string
+): string {
+  const value = metrics[name];
+  const low = metrics[`${name}_ci_low`];
+  const high = metrics[`${name}_ci_high`];
+  const nPos = metrics['holdout_n_pos'];
+  const frauds = nPos === undefined ? '' : ` (${nPos} frauds)`;
+  if (value !== undefined && low !== undefined && high !== undefined) {
+    return `${value.toPrecision(4)} [${low.toPrecision(4)}, ${high.toPrecision(4)}]${frauds}`;
+  }
+  if (nPos !== undefined && nPos < MIN_FRAUDS) {
+    return `${TOO_FEW_FRAUDS}${frauds}`;
+  }
+  return value === undefined
+    ? 'not logged'
+    : `${value.toPrecision(4)} (no interval logged)`;
+}
