@@ -100,8 +100,37 @@ class FraudJlab(Configurable):
     ).tag(config=True)
 
     max_average_precision_drop = Float(
-        0.01,
-        help="Promotion gate: largest allowed drop in average precision versus the run in production.",
+        0.04,
+        help=(
+            "Promotion gate (non-inferiority margin): the one-sided 95% lower bound of the paired "
+            "average-precision difference versus the run in production, on the same holdout "
+            "rows, must be above minus this. At ~100 frauds the paired difference of two "
+            "equally good models has a standard error of ~0.012-0.018, so a margin below ~0.03 "
+            "blocks most equally good candidates."
+        ),
+    ).tag(config=True)
+
+    min_average_precision_lift = Float(
+        3.0,
+        help=(
+            "Promotion gate: average precision must be at least this many times the fraud rate "
+            "of the run's holdout (a model that ranks at random scores the fraud rate)."
+        ),
+    ).tag(config=True)
+
+    min_average_precision = Float(
+        0.0,
+        help="Promotion gate: an absolute average-precision floor (applied with the lift floor).",
+    ).tag(config=True)
+
+    min_recall_at_fpr = Float(
+        0.25,
+        help="Promotion gate: minimum recall at the false-positive rate gate_target_fpr.",
+    ).tag(config=True)
+
+    gate_target_fpr = Float(
+        0.001,
+        help="Promotion gate: the false-positive rate recall_at_fpr is judged at (0.1%).",
     ).tag(config=True)
 
     max_compare_runs = Int(
@@ -168,6 +197,31 @@ class FraudJlab(Configurable):
             raise TraitError(
                 f"{proposal['trait'].name} must be > 0 and <= 3600 seconds, got {value}"
             )
+        return value
+
+    @validate(
+        "min_average_precision",
+        "min_recall_at_fpr",
+        "max_average_precision_drop",
+    )
+    def _unit_float(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not 0 <= value <= 1:
+            raise TraitError(f"{proposal['trait'].name} must be in [0, 1], got {value}")
+        return value
+
+    @validate("gate_target_fpr")
+    def _open_unit_float(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not 0 < value < 1:
+            raise TraitError(f"gate_target_fpr must be in (0, 1), got {value}")
+        return value
+
+    @validate("min_average_precision_lift")
+    def _lift(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not 0 <= value <= 1000:
+            raise TraitError(f"min_average_precision_lift must be in [0, 1000], got {value}")
         return value
 
     @default("tracking_uri")

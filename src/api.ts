@@ -159,6 +159,12 @@ export interface IGateResult {
   name: string;
   passed: boolean;
   detail: string;
+  /** average_precision_vs_production: one-sided 95% lower bound of the paired AP difference. */
+  lower_bound?: number | null;
+  /** The non-inferiority margin: the gate passes when lower_bound > -margin. */
+  margin?: number | null;
+  /** Frauds in the holdout the gate's numbers come from. */
+  n_pos?: number | null;
 }
 
 export interface ISsmDiffEntry {
@@ -197,6 +203,8 @@ export interface IPromotionRecord {
   reason: string;
   timestamp: string;
   forced: boolean;
+  /** The failed gates a forced promotion overrode. */
+  forced_gates?: string[];
   gates: IGateResult[];
   metrics: Record<string, number>;
   hyperparameters: Record<string, string>;
@@ -209,6 +217,20 @@ export interface IPromotionRecord {
   failed_step: string | null;
   error: string | null;
   rollback_of: string | null;
+  /** Rollbacks: 'after' restored the state rollback_of wrote; 'before' undid it. */
+  rollback_target?: RollbackTarget | null;
+}
+
+/** What a rollback restores: the state before a record (undo) or the state it wrote. */
+export type RollbackTarget = 'before' | 'after';
+
+/** The production state before fraud_jlab's first ledger record (its first backup). */
+export interface IBaselineEntry {
+  promotion_id: string;
+  timestamp: string;
+  state: IProductionSnapshot;
+  parameter_store_backup_key: string;
+  config_file_backup_key: string | null;
 }
 
 /** A promotion whose process died before writing its final record (or one in progress). */
@@ -229,6 +251,8 @@ export interface IPromotionsPage {
   next_page_token: string | null;
   /** First page only: attempts without a final record (status in_progress). */
   in_progress?: IUnfinishedAttempt[];
+  /** First page only: the state before fraud_jlab's first promotion (restorable). */
+  baseline?: IBaselineEntry | null;
 }
 
 /** `POST production/recover` body. */
@@ -244,6 +268,8 @@ export interface IRecoverResponse {
 /** `POST promotions/{id}/rollback` body. */
 export interface IRollbackRequest {
   reason: string;
+  /** 'after' (default): restore what the record wrote; 'before': undo it. */
+  target?: RollbackTarget;
 }
 
 /** `GET production`. */

@@ -86,8 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--rows",
         type=_rows,
-        default=60_000,
-        help="rows of synthetic fraud data to generate and seed with (default 60000)",
+        default=284_807,
+        help=(
+            "rows of synthetic fraud data to generate and seed with (default 284807: the "
+            "holdout then holds ~98 frauds)"
+        ),
     )
     recover = commands.add_parser(
         "recover",

@@ -39,15 +39,21 @@ MAX_BOOTSTRAP = 100_000
 
 @dataclass(frozen=True)
 class ConfidenceInterval:
-    """Point estimate with a percentile bootstrap interval."""
+    """Point estimate with its interval (percentile bootstrap unless ``method`` says otherwise).
+
+    ``low``/``high`` are None when the holdout holds too few frauds to estimate one
+    (``method`` is then "too few frauds to estimate"); ``n_pos`` is the number of frauds.
+    """
 
     estimate: float
-    low: float
-    high: float
+    low: float | None
+    high: float | None
     level: float
     n_bootstrap: int
+    n_pos: int | None = None
+    method: str = "percentile"
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
 
 
@@ -148,6 +154,7 @@ def bootstrap_ci(
             high=float(high),
             level=float(ci_level),
             n_bootstrap=int(n_bootstrap),
+            n_pos=s.n_pos,
         )
     return result
 

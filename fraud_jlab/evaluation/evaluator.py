@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import io
 import math
 import warnings
 from collections.abc import Mapping
@@ -23,7 +24,11 @@ import plotly.io as pio
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import plots
-from fraud_jlab.evaluation.bootstrap import bootstrap_ci, check_bootstrap_args
+from fraud_jlab.evaluation.bootstrap import (
+    ConfidenceInterval,
+    bootstrap_ci,
+    check_bootstrap_args,
+)
 from fraud_jlab.evaluation.delong import paired_deltas
 from fraud_jlab.evaluation.holdout import (
     HOLDOUT_ARTIFACT,
@@ -31,6 +36,7 @@ from fraud_jlab.evaluation.holdout import (
     holdout_identity,
     holdout_scores_npz,
 )
+from fraud_jlab.evaluation.intervals import ranking_intervals
 from fraud_jlab.evaluation.metrics import (
     HEADLINE_METRICS,
     as_labels,
@@ -40,6 +46,15 @@ from fraud_jlab.evaluation.metrics import (
     classification_metrics,
     confusion_counts,
     cost_optimal_threshold,
+)
+from fraud_jlab.evaluation.thresholds import (
+    DEFAULT_RULE,
+    SplitKind,
+    ThresholdRule,
+    ThresholdSelection,
+    rows_digest,
+    select_threshold,
+    validation_split,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +107,7 @@ class ModelEvaluator:
         self.fn_cost = fn_cost
         self.fp_cost = fp_cost
         self.amount_column = amount_column
+        self._no_split = ""  # why the last evaluation could not split off validation rows
 
     # --- seed API ----------------------------------------------------------
     def calculate_metrics(
@@ -240,6 +256,12 @@ class ModelEvaluator:
         threshold: float = 0.5,
         baseline_scores: Any = None,
         row_ids: Any = None,
+        X_val: Any = None,
+        y_val: Any = None,
+        threshold_rule: ThresholdRule = "recall_at_fpr",
+        validation_fraction: float = 0.3,
+        split: SplitKind = "stratified",
+        time_column: str = "Time",
     ) -> dict[str, Any]:
         """Score ``model`` on the holdout and compute everything the seed's evaluation returns.
 
@@ -249,6 +271,15 @@ class ModelEvaluator:
         ``run``: logs metrics and CI bounds, figure and holdout-score artifacts and tags; the
         holdout artifact carries ``holdout_identity(X_test, y_test, row_ids)`` so comparisons
         pair two runs only when they scored the same rows.
+
+        The tuned decision threshold (``threshold_rule``: ``"recall_at_fpr"`` at
+        ``target_fpr``, or ``"cost"``) and the cost curve are fitted on validation rows and
+        reported on other rows (``threshold_selection``): ``X_val``/``y_val`` when given,
+        else a split of the holdout (``validation_fraction`` of it, stratified and seeded,
+        or with ``split="time"`` its earliest rows by ``time_column``), the rest reporting.
+        With ``run`` that threshold is logged as metric ``threshold`` with tags
+        ``evaluation.threshold_rule`` and ``evaluation.threshold_rows`` (which rows chose
+        it; their positions are in ``evaluation/threshold_rows.npz``).
         Raises ValidationError for a model without ``predict_proba`` or degenerate data.
         """
         thr = check_threshold(threshold)
@@ -274,19 +305,60 @@ class ModelEvaluator:
             random_state=self.random_state,
             target_fpr=self.target_fpr,
         )
+        # The ranking metrics get the intervals that hold with few frauds (intervals.py).
+        for name, ci in ranking_intervals(
+            y,
+            score,
+            n_bootstrap=max(self.n_bootstrap, 200),
+            level=self.ci_level,
+            random_state=self.random_state,
+            target_fpr=self.target_fpr,
+        ).items():
+            cis[name] = ConfidenceInterval(
+                estimate=ci.estimate,
+                low=ci.low,
+                high=ci.high,
+                level=ci.level,
+                n_bootstrap=ci.n_bootstrap,
+                n_pos=ci.n_pos,
+                method=ci.method,
+            )
         cm = confusion_counts(y, score >= thr)
-        amounts = None
-        if self.amount_column is not None:
-            if not hasattr(X_test, "columns") or self.amount_column not in X_test.columns:
-                raise ValidationError(
-                    f"X_test has no column {self.amount_column!r} (amount_column)",
-                    field="amount_column",
-                )
-            amounts = np.asarray(X_test[self.amount_column], dtype=np.float64)
-        cost = cost_optimal_threshold(
-            y, score, fn_cost=self.fn_cost, fp_cost=self.fp_cost, amounts=amounts
+        amounts = self._amounts(X_test, "X_test")
+        identity = holdout_identity(X_test, y, row_ids)
+        selection, val_rows = self._select_threshold(
+            model,
+            y,
+            score,
+            amounts,
+            X_test,
+            identity,
+            X_val=X_val,
+            y_val=y_val,
+            rule=threshold_rule,
+            fraction=validation_fraction,
+            split=split,
+            time_column=time_column,
         )
-
+        if selection is not None and val_rows is not None:
+            cost = cost_optimal_threshold(
+                y[val_rows],
+                score[val_rows],
+                fn_cost=self.fn_cost,
+                fp_cost=self.fp_cost,
+                amounts=None if amounts is None else amounts[val_rows],
+            )
+        elif selection is not None:
+            yv = as_labels(y_val, field="y_val")
+            sv = np.asarray(model.predict_proba(X_val))[:, 1]
+            amounts_val = self._amounts(X_val, "X_val")
+            cost = cost_optimal_threshold(
+                yv, sv, fn_cost=self.fn_cost, fp_cost=self.fp_cost, amounts=amounts_val
+            )
+        else:
+            cost = cost_optimal_threshold(
+                y, score, fn_cost=self.fn_cost, fp_cost=self.fp_cost, amounts=amounts
+            )
         comparison = None
         if baseline_scores is not None and baseline_metrics is None:
             baseline_metrics = classification_metrics(
@@ -316,8 +388,8 @@ class ModelEvaluator:
         meets = self.meets_production_threshold(metrics)
         self.check_accuracy(metrics, run)
         if run is not None:
-            identity = holdout_identity(X_test, y, row_ids)
             self._log(run, y, score, metrics, cis, figures, thr, meets, identity)
+            self._log_threshold(run, selection, val_rows)
         return {
             "metrics": metrics,
             "confusion_matrix": cm.tolist(),
@@ -326,7 +398,137 @@ class ModelEvaluator:
             "confidence_intervals": {k: v.to_dict() for k, v in cis.items()},
             "figures": figures,
             "cost": cost.to_dict(),
+            "threshold_selection": (
+                selection.to_dict()
+                if selection is not None
+                else {"threshold": 0.5, "rule": f"{DEFAULT_RULE}: {self._no_split}"}
+            ),
         }
+
+    def _amounts(self, X: Any, name: str) -> np.ndarray[Any, Any] | None:
+        if self.amount_column is None:
+            return None
+        if not hasattr(X, "columns") or self.amount_column not in X.columns:
+            raise ValidationError(
+                f"{name} has no column {self.amount_column!r} (amount_column)",
+                field="amount_column",
+            )
+        return np.asarray(X[self.amount_column], dtype=np.float64)
+
+    def _select_threshold(
+        self,
+        model: Any,
+        y: np.ndarray[Any, Any],
+        score: np.ndarray[Any, Any],
+        amounts: np.ndarray[Any, Any] | None,
+        X_test: Any,
+        identity: str,
+        *,
+        X_val: Any,
+        y_val: Any,
+        rule: ThresholdRule,
+        fraction: float,
+        split: SplitKind,
+        time_column: str,
+    ) -> tuple[ThresholdSelection | None, np.ndarray[Any, Any] | None]:
+        """The out-of-sample threshold, and the holdout rows that chose it (None: X_val did)."""
+        self._no_split = ""
+        common = {
+            "rule": rule,
+            "target_fpr": self.target_fpr,
+            "fn_cost": self.fn_cost,
+            "fp_cost": self.fp_cost,
+        }
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValidationError("pass X_val and y_val together", field="y_val")
+            yv = as_labels(y_val, field="y_val")
+            sv = as_scores(np.asarray(model.predict_proba(X_val))[:, 1], yv.size, field="X_val")
+            rows = holdout_identity(X_val, yv)
+            where = f"the given validation set {rows[:12]} ({yv.size} rows, {int(yv.sum())} frauds)"
+            selection = select_threshold(
+                yv,
+                sv,
+                y,
+                score,
+                amounts_val=self._amounts(X_val, "X_val"),
+                amounts_test=amounts,
+                where=where,
+                rows=rows,
+                **common,  # type: ignore[arg-type]
+            )
+            return selection, None
+        if split not in ("stratified", "time"):
+            raise ValidationError(
+                f"split must be 'stratified' or 'time', got {split!r}", field="split"
+            )
+        time = None
+        if split == "time":
+            if not hasattr(X_test, "columns") or time_column not in X_test.columns:
+                raise ValidationError(
+                    f"X_test has no {time_column!r} column for split='time'", field="time_column"
+                )
+            time = np.asarray(X_test[time_column], dtype=np.float64)
+        try:
+            val, test = validation_split(
+                y, fraction=fraction, random_state=int(self.random_state), time=time
+            )
+        except ValidationError as exc:
+            if exc.field != "validation_fraction" or not 0 < fraction < 1:
+                raise
+            self._no_split = str(exc)
+            return None, None
+        rows = rows_digest(val, identity)
+        how = (
+            f"earliest {fraction:.0%} by {time_column}"
+            if split == "time"
+            else f"stratified {fraction:.0%}, seed {self.random_state}"
+        )
+        where = (
+            f"validation split {rows[:12]} ({val.size} holdout rows, {int(y[val].sum())} frauds; "
+            f"{how}), reported on the other {test.size} rows"
+        )
+        selection = select_threshold(
+            y[val],
+            score[val],
+            y[test],
+            score[test],
+            amounts_val=None if amounts is None else amounts[val],
+            amounts_test=None if amounts is None else amounts[test],
+            where=where,
+            rows=rows,
+            **common,  # type: ignore[arg-type]
+        )
+        return selection, val
+
+    def _log_threshold(
+        self,
+        run: Run,
+        selection: ThresholdSelection | None,
+        val_rows: np.ndarray[Any, Any] | None,
+    ) -> None:
+        if selection is None:
+            run.set_tag("evaluation.threshold_rule", f"{DEFAULT_RULE}: {self._no_split}")
+            return
+        logged = {
+            "threshold_test_recall": selection.test_recall,
+            "threshold_test_fpr": selection.test_fpr,
+            "threshold_test_precision": selection.test_precision,
+            "threshold_test_cost": selection.test_cost,
+        }
+        if math.isfinite(selection.threshold):
+            logged["threshold"] = selection.threshold
+        run.log_metrics(logged)
+        run.set_tags(
+            {
+                "evaluation.threshold_rule": selection.rule[:5000],
+                "evaluation.threshold_rows": selection.rows,
+            }
+        )
+        if val_rows is not None:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, validation_rows=np.asarray(val_rows, dtype=np.int64))
+            run.log_artifact("evaluation/threshold_rows.npz", buf.getvalue())
 
     def _log(
         self,
@@ -341,10 +543,21 @@ class ModelEvaluator:
         identity: str,
     ) -> None:
         logged = {name: metrics[name] for name in HEADLINE_METRICS}
+        n_pos = int(y.sum())
+        # The promotion gates judge average precision against the holdout's fraud rate.
+        logged["holdout_n_pos"] = float(n_pos)
+        logged["holdout_n_rows"] = float(y.size)
+        logged["holdout_fraud_rate"] = n_pos / y.size
+        too_few = []
         for name, ci in cis.items():
+            if ci.low is None or ci.high is None:
+                too_few.append(name)
+                continue
             logged[f"{name}_ci_low"] = ci.low
             logged[f"{name}_ci_high"] = ci.high
         run.log_metrics(logged)
+        if too_few:
+            run.set_tag("evaluation.ci_too_few_frauds", ",".join(too_few))
         run.set_tags(
             {
                 "evaluation.holdout_hash": holdout_hash(y),

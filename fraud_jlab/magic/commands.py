@@ -137,18 +137,35 @@ def cmd_rollback(ns: argparse.Namespace) -> PromotionRecord | None:
     integrator = _integrator()
     target = integrator.ledger_get(ns.promotion_id)
     live = integrator.current_production()
-    print(
-        f"Rollback restores the state {target.kind} {target.promotion_id} "
-        f"(run {target.run_id}) left on {display.when(target.timestamp)}:"
-    )
-    for path, value in sorted(target.after.ssm.items()):
+    if ns.target == "before":
+        state = integrator.state_before(target)
+        print(
+            f"Rollback undoes {target.kind} {target.promotion_id} (run {target.run_id}, "
+            f"{display.when(target.timestamp)}): restores the state before it, from backup "
+            f"{target.parameter_store_backup_key}:"
+        )
+    else:
+        state = target.after
+        print(
+            f"Rollback restores the state {target.kind} {target.promotion_id} "
+            f"(run {target.run_id}) left on {display.when(target.timestamp)}:"
+        )
+    for path, value in sorted(state.ssm.items()):
         now = live.ssm.get(path)
         mark = "unchanged" if now == value else "changes"
-        print(f"  {path}: {now if now is not None else '(not set)'} -> {value}  ({mark})")
-    if not ns.yes and not _confirm(f"Roll production back to promotion {target.promotion_id}?"):
+        shown = value if value is not None else "(not set)"
+        print(f"  {path}: {now if now is not None else '(not set)'} -> {shown}  ({mark})")
+    question = (
+        f"Undo {target.kind} {target.promotion_id}?"
+        if ns.target == "before"
+        else f"Roll production back to promotion {target.promotion_id}?"
+    )
+    if not ns.yes and not _confirm(question):
         print("Cancelled: nothing was written.")
         return None
-    record = integrator.rollback_to(target.promotion_id, approver=approver, reason=reason)
+    record = integrator.rollback_to(
+        target.promotion_id, approver=approver, reason=reason, target=ns.target
+    )
     print(display.record_text(record))
     return record
 
@@ -158,6 +175,12 @@ def cmd_promotions(ns: argparse.Namespace) -> pd.DataFrame:
     page = _integrator().list_promotions(ns.max_results, ns.page_token)
     if page.next_page_token:
         print(f"More promotions: --page-token {page.next_page_token}")
+    if page.baseline is not None:
+        print(
+            "Production before fraud_jlab (backup of the first record, "
+            f"{display.when(page.baseline.timestamp)}): restore it with "
+            f"%fraud rollback {page.baseline.promotion_id} --target before --reason ..."
+        )
     return display.promotions_frame(page)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import pandas as pd
 
 from fraud_jlab.comparison.runs import CompareResult
+from fraud_jlab.evaluation.intervals import ci_summary
+from fraud_jlab.promotion import undo
 from fraud_jlab.promotion.models import (
     ProductionView,
     PromotionPlan,
@@ -43,6 +45,9 @@ def run_detail_text(run: RunDetail) -> str:
     ]
     lines += _section("Params", dict(run.params))
     lines += _section("Metrics", {k: _num(v) for k, v in run.metrics.items()})
+    cis = ci_summary(dict(run.metrics), dict(run.tags))
+    if cis:
+        lines += _section("95% confidence intervals", cis)
     lines += _section("Tags", dict(run.tags))
     lines += _section("Artifacts", {a.path: f"{a.size_bytes} bytes" for a in run.artifacts})
     return "\n".join(lines)
@@ -166,10 +171,13 @@ def record_text(record: PromotionRecord) -> str:
         f"  pipeline execution: {record.pipeline_execution_arn or 'not started'}"
         + (f" ({record.pipeline_status})" if record.pipeline_status else ""),
     ]
-    if record.rollback_of:
+    if record.rollback_of and record.rollback_target == "before":
+        lines.append(f"  undoes {record.rollback_of} (restored the state before it)")
+    elif record.rollback_of:
         lines.append(f"  restored the state of promotion {record.rollback_of}")
     if record.forced:
-        lines.append("  forced past failed gates")
+        overridden = ", ".join(record.forced_gates)
+        lines.append("  forced past failed gates" + (f": {overridden}" if overridden else ""))
     if record.error:
         lines.append(f"  error at {record.failed_step or '-'}: {record.error}")
     return "\n".join(lines)
@@ -190,9 +198,14 @@ def promotions_frame(page: PromotionsPage) -> pd.DataFrame:
         "rollback_of",
         "pipeline_execution_arn",
         "error",
+        "change",
     ]
     rows = [
-        {**r.model_dump(include=set(columns)), "experiment": r.experiment_name}
+        {
+            **r.model_dump(include=set(columns)),
+            "experiment": r.experiment_name,
+            "change": undo.describe(r),
+        }
         for r in page.promotions
     ]
     return pd.DataFrame(rows, columns=columns)

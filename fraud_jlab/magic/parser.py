@@ -144,9 +144,18 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
 
     rollback = add(
         "rollback",
-        "restore the production state an earlier promotion produced",
+        "restore the production state an earlier promotion produced, or undo it",
+        "Restore the state a ledger record wrote (--target after, the default) or the state "
+        "before it (--target before: undo it; the first record's 'before' is production as "
+        "it was before fraud_jlab). All-or-nothing, recorded in the ledger.",
     )
     rollback.add_argument("promotion_id", metavar="PROMOTION_ID")
+    rollback.add_argument(
+        "--target",
+        choices=("before", "after"),
+        default="after",
+        help="after: restore what it wrote (default); before: undo it",
+    )
     rollback.add_argument("--reason", required=True, help="why (recorded in the ledger)")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 

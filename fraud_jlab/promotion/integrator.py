@@ -19,7 +19,7 @@ from typing import Any
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
 from fraud_jlab.promotion import recovery
 from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
-from fraud_jlab.promotion.gates import evaluate_gates
+from fraud_jlab.promotion.gates import GatePolicy, evaluate_gates
 from fraud_jlab.promotion.lock import LockLease
 from fraud_jlab.promotion.models import (
     ConfigDiff,
@@ -30,9 +30,11 @@ from fraud_jlab.promotion.models import (
     PromotionPlan,
     PromotionRecord,
     PromotionsPage,
+    RollbackTarget,
     SsmDiff,
     UnfinishedAttempt,
 )
+from fraud_jlab.promotion.noninferiority import compare_with_production
 from fraud_jlab.promotion.spec import run_spec
 from fraud_jlab.promotion.state import (
     Snapshot,
@@ -40,6 +42,7 @@ from fraud_jlab.promotion.state import (
     backup_document,
 )
 from fraud_jlab.promotion.transaction import Change, Transaction
+from fraud_jlab.promotion.undo import baseline_entry, check_target, state_before
 from fraud_jlab.promotion.validation import (
     REQUIRED_PARAMS,
     format_value,
@@ -208,38 +211,68 @@ class ProductionIntegrator(ProductionBuildingBlocks):
             )
         change.reason = reason
         change.forced = bool(force) and not plan.gates_passed
+        change.forced_gates = [g.name for g in plan.gates if not g.passed] if change.forced else []
         change.trigger_pipeline = bool(trigger_pipeline)
         return self._transaction().run(change)
 
-    def rollback_to(self, promotion_id: str, *, approver: str, reason: str) -> PromotionRecord:
-        """Restore the "after" state of an earlier completed promotion, all-or-nothing.
+    def rollback_to(
+        self,
+        promotion_id: str,
+        *,
+        approver: str,
+        reason: str,
+        target: RollbackTarget = "after",
+    ) -> PromotionRecord:
+        """Restore a ledger record's state, all-or-nothing, through the same transaction.
 
-        Raises NotFoundError (unknown id), ValidationError (not a completed
-        promotion), and the same errors as :meth:`promote_run`.
+        ``target="after"`` (default) restores the state a completed record wrote;
+        ``target="before"`` undoes the record: restores the state before it, from its
+        backups (any record that took a backup, including the first one: the production
+        that predates fraud_jlab). Raises NotFoundError (unknown id), ValidationError (bad
+        target, not restorable), and the same errors as :meth:`promote_run`.
         """
         approver = _check_approver(approver)
         reason = validate_reason(reason)
-        target = self.ledger_get(promotion_id)
-        if target.status != "completed":
-            raise ValidationError(
-                f"Promotion {promotion_id} has status {target.status!r}; only a completed "
-                "promotion's state can be restored",
-                field="promotion_id",
-            )
+        target = check_target(target)
+        record = self.ledger_get(promotion_id)
+        if target == "after":
+            if record.status != "completed":
+                raise ValidationError(
+                    f"Promotion {promotion_id} has status {record.status!r}; only a completed "
+                    "promotion's state can be restored (target 'before' restores the state "
+                    "before it)",
+                    field="promotion_id",
+                )
+            state = record.after
+        else:
+            try:
+                state = state_before(self.store, record)
+            except StepFailed as exc:
+                self._raise_mapped(exc, "Production unchanged: nothing was written.")
+                raise
         change = Change(
             kind="rollback",
-            run_id=target.run_id,
-            experiment_name=target.experiment_name,
+            run_id=record.run_id,
+            experiment_name=record.experiment_name,
             approver=approver,
             reason=reason,
-            desired_ssm=dict(target.after.ssm),
-            desired_config=target.after.config,
-            hyperparameters=dict(target.hyperparameters),
-            metrics=dict(target.metrics),
+            desired_ssm=dict(state.ssm),
+            desired_config=state.config,
+            hyperparameters=dict(record.hyperparameters) if target == "after" else {},
+            metrics=dict(record.metrics) if target == "after" else {},
             rollback_of=promotion_id,
-            event_run_id=self._tracked(target.run_id),
+            rollback_target=target,
+            event_run_id=self._tracked(record.run_id),
         )
         return self._transaction().run(change)
+
+    def state_before(self, record: PromotionRecord) -> ProductionState:
+        """The state before ``record``, from its backups (what ``target="before"`` restores)."""
+        try:
+            return state_before(self.store, record)
+        except StepFailed as exc:
+            self._raise_mapped(exc)
+            raise
 
     def list_promotions(
         self, max_results: int = 50, page_token: str | None = None
@@ -248,10 +281,13 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         try:
             records, token = self.ledger.page(max_results, page_token)
             pending = [] if page_token else recovery.in_progress(self.store, self.clock())
+            baseline = None if page_token else baseline_entry(self.ledger)
         except StepFailed as exc:
             self._raise_mapped(exc)
             raise
-        return PromotionsPage(promotions=records, next_page_token=token, in_progress=pending)
+        return PromotionsPage(
+            promotions=records, next_page_token=token, in_progress=pending, baseline=baseline
+        )
 
     def ledger_get(self, promotion_id: str) -> PromotionRecord:
         try:
@@ -436,27 +472,19 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         return _production_run_id(snap)
 
     def _gates(self, run: RunDetail, current: Snapshot) -> list[Gate]:
-        config = current.config_obj() or {}
-        model = config.get("model") if isinstance(config, dict) else None
         production_run_id = _production_run_id(current)
-        production_metrics: dict[str, float] | None = None
-        if production_run_id is not None:
-            try:
-                production_metrics = dict(self.tracker.get_run(production_run_id).metrics)
-            except NotFoundError:
-                perf = model.get("performance") if isinstance(model, dict) else None
-                production_metrics = (
-                    {k: float(v) for k, v in perf.items() if isinstance(v, (int, float))}
-                    if isinstance(perf, dict)
-                    else None
-                )
+        paired = (
+            compare_with_production(self.tracker, run, production_run_id)
+            if production_run_id is not None
+            else None
+        )
         return evaluate_gates(
             run.metrics,
             run_status=run.status,
-            min_accuracy=self.settings.min_accuracy,
-            max_average_precision_drop=self.settings.max_average_precision_drop,
+            tags=run.tags,
+            policy=GatePolicy.from_settings(self.settings),
             production_run_id=production_run_id,
-            production_metrics=production_metrics,
+            paired=paired,
         )
 
 

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PromotionKind = Literal["promotion", "rollback", "recovery"]
 PromotionStatus = Literal["completed", "rolled_back", "failed"]
+#: What a rollback restores: the state before a record ("before", undo it) or the state it
+#: wrote ("after").
+RollbackTarget = Literal["before", "after"]
 
 
 class Gate(BaseModel):
@@ -24,6 +27,19 @@ class Gate(BaseModel):
     name: str
     passed: bool
     detail: str
+    lower_bound: float | None = Field(
+        default=None,
+        description=(
+            "average_precision_vs_production: one-sided 95% lower bound of the paired AP "
+            "difference (candidate - production) on the same rows."
+        ),
+    )
+    margin: float | None = Field(
+        default=None, description="The non-inferiority margin: passes when lower_bound > -margin."
+    )
+    n_pos: int | None = Field(
+        default=None, description="Frauds in the holdout the gate's numbers come from."
+    )
 
 
 class ProductionState(BaseModel):
@@ -55,6 +71,10 @@ class PromotionRecord(BaseModel):
     reason: str
     timestamp: datetime
     forced: bool = False
+    forced_gates: list[str] = Field(
+        default_factory=list,
+        description="The failed gates a forced promotion overrode (with its reason).",
+    )
     gates: list[Gate] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
     hyperparameters: dict[str, str] = Field(default_factory=dict)
@@ -67,6 +87,28 @@ class PromotionRecord(BaseModel):
     failed_step: str | None = None
     error: str | None = None
     rollback_of: str | None = None
+    rollback_target: RollbackTarget | None = Field(
+        default=None,
+        description=(
+            "Rollbacks: 'after' restored the state rollback_of wrote; 'before' undid it "
+            "(restored the state before it, from its backup)."
+        ),
+    )
+
+
+class BaselineEntry(BaseModel):
+    """The production state before fraud_jlab's first ledger record (its first backup).
+
+    Restore it with ``POST promotions/{promotion_id}/rollback`` and ``target: "before"``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotion_id: str = Field(description="The first ledger record; its backup holds the state.")
+    timestamp: datetime = Field(description="When that backup was taken.")
+    state: ProductionState
+    parameter_store_backup_key: str
+    config_file_backup_key: str | None = None
 
 
 class SsmDiff(BaseModel):
@@ -142,6 +184,13 @@ class PromotionsPage(BaseModel):
         description=(
             "First page only: attempts without a final record (status in_progress), "
             "live ones and ones whose process died."
+        ),
+    )
+    baseline: BaselineEntry | None = Field(
+        default=None,
+        description=(
+            "First page only: the state before fraud_jlab's first promotion, restorable "
+            "(null when the ledger is empty)."
         ),
     )
 

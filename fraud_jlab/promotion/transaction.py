@@ -45,7 +45,13 @@ from fraud_jlab.promotion.aws_errors import (
 )
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import LockLease, PromotionLock
-from fraud_jlab.promotion.models import Gate, ProductionState, PromotionKind, PromotionRecord
+from fraud_jlab.promotion.models import (
+    Gate,
+    ProductionState,
+    PromotionKind,
+    PromotionRecord,
+    RollbackTarget,
+)
 from fraud_jlab.promotion.state import (
     CONFIG_KEY,
     ProductionStore,
@@ -78,8 +84,10 @@ class Change:
     metrics: dict[str, float] = field(default_factory=dict)
     gates: list[Gate] = field(default_factory=list)
     forced: bool = False
+    forced_gates: list[str] = field(default_factory=list)
     trigger_pipeline: bool = False
     rollback_of: str | None = None
+    rollback_target: RollbackTarget | None = None
     #: The tracker run the event is attached to (None when ``run_id`` is not a tracked run).
     event_run_id: str | None = None
 
@@ -150,6 +158,7 @@ class Transaction:
             reason=change.reason,
             timestamp=started,
             forced=change.forced,
+            forced_gates=change.forced_gates,
             gates=change.gates,
             metrics=change.metrics,
             hyperparameters=change.hyperparameters,
@@ -157,6 +166,7 @@ class Transaction:
             after=ProductionState(ssm=change.desired_ssm, config=change.desired_config),
             parameter_store_backup_key="",
             rollback_of=change.rollback_of,
+            rollback_target=change.rollback_target,
         )
         new_bytes = None if change.desired_config is None else dump_config(change.desired_config)
         step = "backup_parameters"

@@ -11,7 +11,7 @@ the reads of promotions and production (action "read", from the HTTP method).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
@@ -68,6 +68,14 @@ class RollbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
+    target: Literal["before", "after"] = Field(
+        default="after",
+        description=(
+            "'after' (default): restore the state this record wrote. 'before': undo it, "
+            "restore the state before it from its backup (the first record's 'before' is the "
+            "production that predates fraud_jlab, GET promotions 'baseline')."
+        ),
+    )
 
 
 class RecoverRequest(BaseModel):
@@ -199,9 +207,12 @@ class RollbackHandler(PromotionAuthorizedHandler):
     operations = {
         "post": Operation(
             operation_id="rollbackToPromotion",
-            summary="Restore the production state an earlier promotion produced (all-or-nothing)",
+            summary=(
+                "Restore the production state an earlier record wrote (target 'after') or the "
+                "state before it (target 'before': undo it), all-or-nothing"
+            ),
             tags=("promotions",),
-            path_params={"promotion_id": "The completed promotion whose state to restore."},
+            path_params={"promotion_id": "The ledger record whose state to restore or undo."},
             request_model=RollbackRequest,
             responses={201: PromotionRecord},
             errors=(404, 409, 502),
@@ -215,7 +226,7 @@ class RollbackHandler(PromotionAuthorizedHandler):
         approver = self.approver_identity().require()
         record = await self.run_blocking(
             lambda: _integrator(self).rollback_to(
-                promotion_id, approver=approver, reason=body.reason
+                promotion_id, approver=approver, reason=body.reason, target=body.target
             ),
             pool="aws",
         )

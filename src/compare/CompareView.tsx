@@ -7,6 +7,7 @@ import { IFraudJlabService } from '../tokens';
 import { DeltaTable } from './DeltaTable';
 import { shortId } from './format';
 import { PlotlyChart } from './PlotlyChart';
+import { intervalText } from '../runs/intervals';
 
 /** Props of {@link CompareView}. */
 export interface ICompareViewProps {
@@ -184,6 +185,22 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
               ))}
             </ul>
           )}
+          <section aria-label="Average precision with 95% CI">
+            <h2>Average precision of each run (95% CI)</h2>
+            <table
+              className="jp-FraudJlab-kv"
+              aria-label="Average precision confidence intervals"
+            >
+              <tbody>
+                {result.runs.map(run => (
+                  <tr key={run.run_id}>
+                    <th scope="row">{run.run_name}</th>
+                    <td>{intervalText(run.metrics, 'average_precision')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
           <section aria-label="Deltas">
             <h2>Deltas against the baseline</h2>
             <DeltaTable

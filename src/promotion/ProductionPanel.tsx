@@ -2,16 +2,22 @@ import { ReactWidget } from '@jupyterlab/apputils';
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 
 import {
+  IBaselineEntry,
   IProductionState,
   IPromotionRecord,
   IUnfinishedAttempt,
   JSONObject,
-  JSONValue
+  JSONValue,
+  RollbackTarget
 } from '../api';
 import { IFraudJlabService } from '../tokens';
 import { ErrorMessage } from './PromoteDialog';
 import { formatTimestamp } from './RecordView';
-import { askRecoverReason, askRollbackReason } from './rollback';
+import {
+  askBaselineReason,
+  askRecoverReason,
+  askRollbackReason
+} from './rollback';
 
 /** How many ledger records one "Load more" fetches. */
 export const HISTORY_PAGE_SIZE = 20;
@@ -26,6 +32,8 @@ export interface IProductionPanelProps {
 interface IHistory {
   records: IPromotionRecord[];
   nextPageToken: string | null;
+  /** The state before fraud_jlab's first promotion (from the first page). */
+  baseline: IBaselineEntry | null;
 }
 
 function asError(error: unknown): Error {
@@ -148,14 +156,62 @@ export function canRollBack(
   return record.status === 'completed' && record.promotion_id !== liveId;
 }
 
+/** A record can be undone (its "before" state restored) when it took a backup. */
+export function canUndo(record: IPromotionRecord): boolean {
+  return record.parameter_store_backup_key !== '';
+}
+
+/** History wording of a rollback: "undoes X" or "restores the state of X". */
+export function rollbackWords(record: IPromotionRecord): string | null {
+  if (!record.rollback_of) {
+    return null;
+  }
+  return record.rollback_target === 'before'
+    ? `undoes ${record.rollback_of}`
+    : `restores the state of ${record.rollback_of}`;
+}
+
+/** The restorable entry for the production that predates fraud_jlab. */
+function BaselineHistoryEntry(props: {
+  baseline: IBaselineEntry;
+  busy: boolean;
+  onRestore: (baseline: IBaselineEntry) => void;
+}): JSX.Element {
+  const { baseline, busy, onRestore } = props;
+  return (
+    <li
+      className="jp-FraudJlab-historyEntry jp-FraudJlab-baseline"
+      aria-label="Before fraud_jlab"
+    >
+      <div className="jp-FraudJlab-historyHeader">
+        <span className="jp-FraudJlab-historyTitle">Before fraud_jlab</span>
+        <button
+          type="button"
+          className="jp-FraudJlab-button"
+          disabled={busy}
+          aria-label="Restore the state before fraud_jlab"
+          onClick={() => onRestore(baseline)}
+        >
+          Restore
+        </button>
+      </div>
+      <div className="jp-FraudJlab-historyMeta">
+        backup {formatTimestamp(baseline.timestamp)} ·{' '}
+        <code>{baseline.parameter_store_backup_key}</code>
+      </div>
+    </li>
+  );
+}
+
 /** One ledger entry of the history list. */
 function HistoryEntry(props: {
   record: IPromotionRecord;
   liveId: string | null;
   busy: boolean;
-  onRollback: (record: IPromotionRecord) => void;
+  onRollback: (record: IPromotionRecord, target: RollbackTarget) => void;
 }): JSX.Element {
   const { record, liveId, busy, onRollback } = props;
+  const words = rollbackWords(record);
   const title = `${record.kind === 'rollback' ? 'Rollback' : 'Promotion'} ${record.promotion_id}`;
   return (
     <li className="jp-FraudJlab-historyEntry" aria-label={title}>
@@ -176,22 +232,32 @@ function HistoryEntry(props: {
             className="jp-FraudJlab-button"
             disabled={busy}
             aria-label={`Roll back to ${record.promotion_id}`}
-            onClick={() => onRollback(record)}
+            onClick={() => onRollback(record, 'after')}
           >
             Rollback
+          </button>
+        )}
+        {canUndo(record) && (
+          <button
+            type="button"
+            className="jp-FraudJlab-button"
+            disabled={busy}
+            aria-label={`Undo ${record.promotion_id}`}
+            title="Restore the state before this change"
+            onClick={() => onRollback(record, 'before')}
+          >
+            Undo
           </button>
         )}
       </div>
       <div className="jp-FraudJlab-historyMeta">
         {formatTimestamp(record.timestamp)} · {record.approver} · run{' '}
         <code>{record.run_id}</code>
-        {record.rollback_of && (
-          <>
-            {' '}
-            · rolls back <code>{record.rollback_of}</code>
-          </>
-        )}
-        {record.forced && ' · forced'}
+        {words && <> · {words}</>}
+        {record.forced &&
+          (record.forced_gates && record.forced_gates.length > 0
+            ? ` · forced override of ${record.forced_gates.join(', ')}`
+            : ' · forced')}
       </div>
       <div className="jp-FraudJlab-historyReason">{record.reason}</div>
       {record.error && (
@@ -235,7 +301,8 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
         setLive(state);
         setHistory({
           records: page.promotions,
-          nextPageToken: page.next_page_token
+          nextPageToken: page.next_page_token,
+          baseline: page.baseline ?? null
         });
         setError(null);
       }
@@ -278,7 +345,8 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
       if (current === generation.current) {
         setHistory(previous => ({
           records: [...(previous?.records ?? []), ...page.promotions],
-          nextPageToken: page.next_page_token
+          nextPageToken: page.next_page_token,
+          baseline: previous?.baseline ?? null
         }));
       }
     } catch (reason) {
@@ -295,15 +363,34 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
     }
   };
 
-  const rollback = async (record: IPromotionRecord): Promise<void> => {
-    const reason = await askRollbackReason(record);
+  const rollback = async (
+    record: IPromotionRecord,
+    target: RollbackTarget
+  ): Promise<void> => {
+    const reason = await askRollbackReason(record, target);
     if (reason === null) {
       return;
     }
+    await restore(record.promotion_id, reason, target);
+  };
+
+  const restoreBaseline = async (baseline: IBaselineEntry): Promise<void> => {
+    const reason = await askBaselineReason(baseline);
+    if (reason === null) {
+      return;
+    }
+    await restore(baseline.promotion_id, reason, 'before');
+  };
+
+  const restore = async (
+    promotionId: string,
+    reason: string,
+    target: RollbackTarget
+  ): Promise<void> => {
     setBusy(true);
     try {
       // The service emits productionChanged, which reloads this panel.
-      const result = await service.rollback(record.promotion_id, { reason });
+      const result = await service.rollback(promotionId, { reason, target });
       setError(null);
       onRolledBack?.(result);
     } catch (reason) {
@@ -373,9 +460,16 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
                   record={record}
                   liveId={live?.promotion?.promotion_id ?? null}
                   busy={busy}
-                  onRollback={r => void rollback(r)}
+                  onRollback={(r, target) => void rollback(r, target)}
                 />
               ))}
+              {history.baseline && !history.nextPageToken && (
+                <BaselineHistoryEntry
+                  baseline={history.baseline}
+                  busy={busy}
+                  onRestore={b => void restoreBaseline(b)}
+                />
+              )}
             </ol>
           )}
           {history.nextPageToken && (

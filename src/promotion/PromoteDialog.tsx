@@ -124,7 +124,24 @@ function GatesTable(props: { plan: IPromotionPlan }): JSX.Element {
             <td className="jp-FraudJlab-gateResult">
               {gate.passed ? '✓ pass' : '✗ fail'}
             </td>
-            <td>{gate.detail}</td>
+            <td>
+              {gate.detail}
+              {gate.lower_bound !== null &&
+                gate.lower_bound !== undefined &&
+                gate.margin !== null &&
+                gate.margin !== undefined && (
+                  <div
+                    className="jp-FraudJlab-gateBound"
+                    aria-label="Non-inferiority bound"
+                  >
+                    lower bound {gate.lower_bound.toFixed(4)} vs margin −
+                    {gate.margin}
+                    {gate.n_pos !== null && gate.n_pos !== undefined
+                      ? ` (${gate.n_pos} frauds)`
+                      : ''}
+                  </div>
+                )}
+            </td>
           </tr>
         ))}
       </tbody>

@@ -25,7 +25,12 @@ export function RecordView(props: IRecordViewProps): JSX.Element {
     ['Approver', record.approver],
     ['Reason', record.reason],
     ['Time', formatTimestamp(record.timestamp)],
-    ['Forced past failed gates', record.forced ? 'yes' : 'no'],
+    [
+      'Forced past failed gates',
+      record.forced
+        ? `yes${record.forced_gates && record.forced_gates.length ? ` (${record.forced_gates.join(', ')})` : ''}`
+        : 'no'
+    ],
     ['Parameter Store backup', record.parameter_store_backup_key],
     ['Config file backup', record.config_file_backup_key ?? '—'],
     [

@@ -1,7 +1,12 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IPromotionRecord, IUnfinishedAttempt } from '../api';
+import {
+  IBaselineEntry,
+  IPromotionRecord,
+  IUnfinishedAttempt,
+  RollbackTarget
+} from '../api';
 import { formatTimestamp } from './RecordView';
 
 /**
@@ -62,20 +67,51 @@ class RollbackReasonBody extends Widget implements Dialog.IBodyWidget<string> {
 
 /**
  * Ask for confirmation and a reason before restoring the production state
- * that `record` wrote.
+ * that `record` wrote (`target` "after") or the state before it ("before":
+ * undo it).
  *
  * @returns the reason, or `null` when the user cancelled.
  */
 export async function askRollbackReason(
-  record: IPromotionRecord
+  record: IPromotionRecord,
+  target: RollbackTarget = 'after'
 ): Promise<string | null> {
+  const what =
+    `${record.kind} ${record.promotion_id} (run ${record.run_id}, ` +
+    `${formatTimestamp(record.timestamp)}, by ${record.approver})`;
+  if (target === 'before') {
+    return askReason(
+      'Undo change',
+      'Undo',
+      `Undo ${what}? Parameter Store and the production config file are set ` +
+        'back to the state before it, from its backup; the undo is recorded in ' +
+        'the ledger.'
+    );
+  }
   return askReason(
     'Roll back production',
     'Roll back',
-    `Roll production back to ${record.kind} ${record.promotion_id} ` +
-      `(run ${record.run_id}, ${formatTimestamp(record.timestamp)}, by ` +
-      `${record.approver})? Parameter Store and the production config file ` +
-      'are set back to the values it wrote; the rollback is recorded in the ledger.'
+    `Roll production back to ${what}? Parameter Store and the production ` +
+      'config file are set back to the values it wrote; the rollback is ' +
+      'recorded in the ledger.'
+  );
+}
+
+/**
+ * Ask for confirmation and a reason before restoring the production state
+ * that predates fraud_jlab (the first record's backup).
+ *
+ * @returns the reason, or `null` when the user cancelled.
+ */
+export async function askBaselineReason(
+  baseline: IBaselineEntry
+): Promise<string | null> {
+  return askReason(
+    'Restore the state before fraud_jlab',
+    'Restore',
+    'Restore production to its state before fraud_jlab’s first promotion ' +
+      `(backup ${baseline.parameter_store_backup_key}, ` +
+      `${formatTimestamp(baseline.timestamp)})? The restore is recorded in the ledger.`
   );
 }
 

@@ -5,6 +5,7 @@ import { IRunActions, IRunDetail, IRunSummary } from '../api';
 import { APIError } from '../request';
 import { CommandIDs } from '../tokens';
 import { ArtifactsSection } from './Artifacts';
+import { fraudCountNote } from './intervals';
 import { formatDuration, formatTime } from './format';
 import { useHasCommand } from './hooks';
 import { MetricHistoryCharts } from './MetricHistory';
@@ -314,6 +315,11 @@ function RunDetailBody(props: {
               })}
             </tbody>
           </table>
+        )}
+        {fraudCountNote(run.metrics, run.tags) && (
+          <p className="jp-FraudJlab-muted" aria-label="Interval basis">
+            {fraudCountNote(run.metrics, run.tags)}
+          </p>
         )}
         <MetricHistoryCharts history={run.metric_history} />
       </Section>

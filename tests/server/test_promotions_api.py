@@ -10,6 +10,7 @@ import boto3
 import jsonschema
 import pytest
 from botocore.exceptions import ClientError
+from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.promotion.lock import PromotionLock
 from fraud_jlab.promotion.state import ProductionStore, StepFailed
@@ -44,7 +45,8 @@ def _run(tracker: TrackerStore, params: dict[str, str] = PARAMS, accuracy: float
     now = datetime.now(timezone.utc)
     run_id = tracker.create_run("fraud-detection-optimization", "xgb", user="ds", start_time=now)
     tracker.log_params(run_id, params)
-    tracker.log_metrics(run_id, {"accuracy": accuracy, "average_precision": 0.8})
+    tracker.log_metrics(run_id, {"accuracy": accuracy, "average_precision": 0.8, **GATE_METRICS})
+    log_evaluation(tracker, run_id)
     tracker.end_run(run_id, "completed", end_time=now)
     return run_id
 
@@ -344,3 +346,54 @@ async def test_unfinished_attempt_is_reported_and_recovered_over_rest(
     assert live["unfinished"] == []
     status, page = await fj_api("GET", "promotions")
     assert page["in_progress"] == []
+
+
+async def test_rollback_target_before_undoes_and_is_validated(
+    fj_api: Any, fj_tracker: TrackerStore, production: Any, promotion_routes: None
+) -> None:
+    # Given two promotions
+    status, first = await fj_api(
+        "POST", "promotions", body={"run_id": _run(fj_tracker), "reason": "baseline"}
+    )
+    assert status == 201
+    ssm_first = _ssm()
+    status, second = await fj_api(
+        "POST",
+        "promotions",
+        body={"run_id": _run(fj_tracker, PARAMS | {"max_depth": "9"}), "reason": "deeper"},
+    )
+    assert status == 201
+
+    # When the target is not one of the two
+    status, error = await fj_api(
+        "POST",
+        "promotions",
+        second["promotion_id"],
+        "rollback",
+        body={"reason": "x", "target": "yesterday"},
+    )
+    # Then it is a 400 naming the field, and nothing changed
+    assert status == 400 and "target" in str(error) and _ssm()[PREFIX + "max_depth"] == "9"
+
+    # When the second is undone
+    status, undo = await fj_api(
+        "POST",
+        "promotions",
+        second["promotion_id"],
+        "rollback",
+        body={"reason": "regressed", "target": "before"},
+    )
+    assert status == 201, undo
+    assert undo["rollback_target"] == "before" and undo["rollback_of"] == second["promotion_id"]
+    assert _ssm() == ssm_first
+
+    # And the first page of the history offers the state before the first promotion
+    status, page = await fj_api("GET", "promotions")
+    assert status == 200 and page["baseline"]["promotion_id"] == first["promotion_id"]
+    assert set(page["baseline"]["state"]["ssm"].values()) == {None}
+
+
+def test_rollback_target_is_in_the_openapi_document() -> None:
+    document = build_openapi(promotion_handlers.routes(), version="test")
+    text = json.dumps(document)
+    assert '"before"' in text and '"after"' in text and "undo it" in text

@@ -47,6 +47,7 @@ from fraud_jlab.demo.seed import (
 )
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_identity, read_holdout_scores
+from fraud_jlab.evaluation.intervals import MIN_FRAUDS
 from fraud_jlab.modelstore import load_model
 from fraud_jlab.tracking import capture, set_tracker
 from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
@@ -305,7 +306,19 @@ def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTracker
         # The logged metrics are exactly what the stored holdout scores give ...
         holdout = read_holdout_scores(tracker.read_artifact(run_id, HOLDOUT_ARTIFACT))
         recomputed = holdout_metrics(holdout.y_true, holdout.y_score.astype(np.float64))
-        assert run.metrics == pytest.approx(recomputed, abs=1e-6)
+        # (the run also records its holdout's fraud count and rate for the promotion gates)
+        assert {k: run.metrics[k] for k in recomputed} == pytest.approx(recomputed, abs=1e-6)
+        n_pos = float(holdout.y_true.sum())
+        assert run.metrics["holdout_n_pos"] == n_pos
+        assert run.metrics["holdout_fraud_rate"] == pytest.approx(n_pos / holdout.y_true.size)
+        # ... and each run shows its AP interval, or says the holdout has too few frauds
+        if n_pos >= MIN_FRAUDS:
+            ap = run.metrics["average_precision"]
+            assert run.metrics["average_precision_ci_low"] <= ap
+            assert ap <= run.metrics["average_precision_ci_high"]
+        else:
+            assert "average_precision" in run.tags["evaluation.ci_too_few_frauds"]
+            assert "average_precision_ci_low" not in run.metrics
         assert set(recomputed) == {
             "accuracy", "precision", "recall", "f1_score", "auc_roc", "average_precision",
             "recall_at_fpr",

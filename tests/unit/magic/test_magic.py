@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pandas as pd
 import pytest
+from evaluated_runs import GATE_METRICS, log_evaluation
 from IPython.core.interactiveshell import InteractiveShell
 
 from fraud_jlab.comparison.runs import CompareResult
@@ -80,7 +81,11 @@ def _run(
     now = datetime.now(timezone.utc)
     run_id = tracker.create_run("fraud-detection-optimization", name, user="ds", start_time=now)
     tracker.log_params(run_id, params)
-    tracker.log_metrics(run_id, {"accuracy": accuracy, "average_precision": average_precision})
+    tracker.log_metrics(
+        run_id,
+        {"accuracy": accuracy, "average_precision": average_precision, **GATE_METRICS},
+    )
+    log_evaluation(tracker, run_id)
     tracker.end_run(run_id, "completed", end_time=now)
     return run_id
 
@@ -661,3 +666,35 @@ def test_promote_by_name_and_ambiguous_name_lists_ids(
 
     detail = shell.run_line_magic("fraud", "run xgb-small-steps")
     assert isinstance(detail, RunDetail) and detail.run_id == wanted
+
+
+def test_rollback_target_before_undoes_a_promotion(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+    no_input: None,
+) -> None:
+    first = _promote(shell, _run(tracker, "first"))
+    first_ssm = _ssm()
+    second = _promote(shell, _run(tracker, "second", params=PARAMS | {"max_depth": "9"}), "deep")
+    capsys.readouterr()
+
+    record = shell.run_line_magic(
+        "fraud", f'rollback {second.promotion_id} --target before --reason "undo" --yes'
+    )
+
+    assert isinstance(record, PromotionRecord) and record.rollback_target == "before"
+    assert _ssm() == first_ssm
+    out = capsys.readouterr().out
+    assert f"Rollback undoes promotion {second.promotion_id}" in out
+    assert f"{PREFIX}max_depth: 9 -> 6  (changes)" in out
+    assert f"undoes {second.promotion_id}" in out
+    df = shell.run_line_magic("fraud", "promotions")
+    assert df["change"].iloc[0] == f"undoes {second.promotion_id}"
+    assert f"%fraud rollback {first.promotion_id} --target before" in capsys.readouterr().out
+    assert (
+        shell.run_line_magic("fraud", f'rollback {first.promotion_id} --target later --reason "x"')
+        is None
+    )
+    assert "invalid choice: 'later'" in capsys.readouterr().err

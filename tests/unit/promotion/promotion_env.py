@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.promotion import ProductionIntegrator
@@ -26,7 +27,7 @@ GOOD_PARAMS = {
     "colsample_bytree": "0.9",
     "random_state": "0",
 }
-GOOD_METRICS = {"accuracy": 0.97, "average_precision": 0.81, "auc_roc": 0.98}
+GOOD_METRICS = {"accuracy": 0.97, "average_precision": 0.81, "auc_roc": 0.98, **GATE_METRICS}
 
 
 @dataclass
@@ -103,12 +104,15 @@ def make_run(
     params: dict[str, str] | None = None,
     metrics: dict[str, float] | None = None,
     experiment: str = "fraud-detection-optimization",
+    scores: Any = None,
 ) -> str:
-    """A completed run with ``params`` and ``metrics``; returns its id."""
+    """A completed run with ``params`` and ``metrics`` (plus the gates' holdout metrics) and
+    holdout ``scores`` on the shared test holdout (default: the same as every run's)."""
     now = datetime.now(timezone.utc)
     run_id = tracker.create_run(experiment, f"run-{next(_names)}", user="tester", start_time=now)
     tracker.log_params(run_id, GOOD_PARAMS if params is None else params)
-    tracker.log_metrics(run_id, GOOD_METRICS if metrics is None else metrics)
+    tracker.log_metrics(run_id, GOOD_METRICS if metrics is None else {**GATE_METRICS, **metrics})
+    log_evaluation(tracker, run_id, scores)
     tracker.end_run(run_id, "completed", end_time=now)
     return run_id
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.evaluation.noninferiority import PairedApBound
 from fraud_jlab.promotion.gates import evaluate_gates
 from fraud_jlab.promotion.integrator import execution_name
 from fraud_jlab.promotion.validation import (
@@ -139,19 +140,39 @@ def test_execution_names_are_valid_and_bounded() -> None:
 
 
 def test_gates() -> None:
+    # The issue adds the AP and recall floors and the paired production comparison, and a
+    # missing comparison now fails instead of being skipped.
+    paired = PairedApBound(
+        candidate=0.7,
+        production=0.75,
+        difference=-0.05,
+        lower_bound=-0.08,
+        level=0.95,
+        n_bootstrap=2000,
+        n_rows=5000,
+        n_pos=100,
+    )
+    metrics = {
+        "accuracy": 0.95,
+        "average_precision": 0.7,
+        "recall_at_fpr": 0.6,
+        "holdout_fraud_rate": 0.02,
+    }
     gates = evaluate_gates(
-        {"accuracy": 0.95, "average_precision": 0.7},
+        metrics,
         min_accuracy=0.9,
         max_average_precision_drop=0.01,
         production_run_id="P",
-        production_metrics={"average_precision": 0.75},
+        paired=paired,
     )
-    assert [g.passed for g in gates] == [True, False]
+    assert [g.passed for g in gates] == [True, True, True, False]
+    assert "drops by 0.05 (allowed 0.01)" in gates[3].detail
     gates = evaluate_gates(
         {},
         min_accuracy=0.9,
         max_average_precision_drop=0.01,
-        production_run_id=None,
-        production_metrics=None,
+        production_run_id="P",
+        paired=None,
     )
-    assert [g.passed for g in gates] == [False, True] and "no accuracy" in gates[0].detail
+    assert [g.passed for g in gates] == [False, False, False, False]
+    assert "no accuracy" in gates[0].detail

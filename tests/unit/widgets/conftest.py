@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.promotion.sandbox import provision_sandbox
@@ -62,11 +63,16 @@ def make_run(
     accuracy: float = 0.97,
     average_precision: float = 0.8,
     minutes: int = 0,
+    holdout: bool = True,
 ) -> str:
     start = T0 + timedelta(minutes=minutes)
     run_id = tracker.create_run("fraud-detection-optimization", name, user="ds", start_time=start)
     tracker.log_params(run_id, params)
-    tracker.log_metrics(run_id, {"accuracy": accuracy, "average_precision": average_precision})
+    tracker.log_metrics(
+        run_id, {"accuracy": accuracy, "average_precision": average_precision} | GATE_METRICS
+    )
+    if holdout:  # the shared holdout the non-inferiority gate pairs on
+        log_evaluation(tracker, run_id)
     tracker.end_run(run_id, "completed", end_time=start)
     return run_id
 

@@ -104,8 +104,10 @@ def test_dashboard_compares_against_the_champion(
 def test_named_baseline_and_runs_without_holdouts(tracker: TrackerStore, s3: Any) -> None:
     from .conftest import make_run
 
-    a = make_run(tracker, "a", average_precision=0.7)
-    b = make_run(tracker, "b", average_precision=0.8, params=PARAMS | {"max_depth": "8"})
+    a = make_run(tracker, "a", average_precision=0.7, holdout=False)
+    b = make_run(
+        tracker, "b", average_precision=0.8, params=PARAMS | {"max_depth": "8"}, holdout=False
+    )
     dashboard = ComparisonDashboard([a, b], baseline=a, tracker=tracker)
     assert dashboard.result.baseline_run_id == a
     assert "No ROC curves" in text(dashboard.roc.value)

@@ -1,0 +1,115 @@
+"""Undo: the production state before a ledger record, read back from its backups.
+
+Every record (promotion, rollback, recovery) wrote a Parameter Store backup and, when a
+config existed, a copy of it, before it changed anything; both are never overwritten. A
+rollback with ``target="before"`` restores exactly those; ``target="after"`` (the default)
+restores the state the record wrote. The oldest record's backup is the production that
+predates fraud_jlab: :func:`baseline_entry` offers it as a restorable history entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import yaml
+
+from fraud_jlab.errors import NotFoundError, ValidationError, shorten
+from fraud_jlab.promotion.ledger import PromotionLedger
+from fraud_jlab.promotion.models import (
+    BaselineEntry,
+    ProductionState,
+    PromotionRecord,
+    RollbackTarget,
+)
+from fraud_jlab.promotion.state import ProductionStore, parse_backup
+
+TARGETS: tuple[RollbackTarget, ...] = ("before", "after")
+
+
+def check_target(target: Any) -> RollbackTarget:
+    """``target`` when it is "before" or "after"; else ValidationError naming ``target``."""
+    if target not in TARGETS:
+        raise ValidationError(
+            f"target must be 'before' (undo the change: restore the state before it) or "
+            f"'after' (restore the state it wrote), got {shorten(target)}",
+            field="target",
+        )
+    return cast(RollbackTarget, target)
+
+
+def state_before(store: ProductionStore, record: PromotionRecord) -> ProductionState:
+    """The state before ``record`` as its backups hold it.
+
+    Raises ValidationError when the record has no backup or a backup is missing or unreadable
+    (nothing is written), StepFailed for AWS errors.
+    """
+    if not record.parameter_store_backup_key:
+        raise ValidationError(
+            f"{record.kind} {record.promotion_id} wrote no backup (it failed before changing "
+            "anything), so there is no state before it to restore",
+            field="promotion_id",
+        )
+    body, _ = store.read_object("read_backup", record.parameter_store_backup_key)
+    if body is None:
+        raise ValidationError(
+            f"the Parameter Store backup s3://{store.bucket}/"
+            f"{record.parameter_store_backup_key} of {record.promotion_id} is missing",
+            field="promotion_id",
+        )
+    try:
+        values = parse_backup(body)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ValidationError(
+            f"the Parameter Store backup of {record.promotion_id} is unreadable: {exc}",
+            field="promotion_id",
+        ) from exc
+    config: dict[str, Any] | None = None
+    if record.config_file_backup_key:
+        raw, _ = store.read_object("read_backup", record.config_file_backup_key)
+        if raw is None:
+            raise ValidationError(
+                f"the config backup s3://{store.bucket}/{record.config_file_backup_key} of "
+                f"{record.promotion_id} is missing",
+                field="promotion_id",
+            )
+        loaded = yaml.safe_load(raw)
+        if not isinstance(loaded, dict):
+            raise ValidationError(
+                f"the config backup of {record.promotion_id} is not a YAML mapping",
+                field="promotion_id",
+            )
+        config = loaded
+    # Paths the backup does not name (none, normally) keep the value the record saw.
+    ssm = {path: values.get(path, value) for path, value in record.before.ssm.items()}
+    ssm.update({p: v for p, v in values.items() if p in store.paths()})
+    return ProductionState(ssm=ssm, config=config)
+
+
+def baseline_entry(ledger: PromotionLedger) -> BaselineEntry | None:
+    """The state before the first ledger record that took a backup, or None."""
+    for promotion_id in reversed(ledger.ids()):
+        try:
+            record = ledger.get(promotion_id)
+        except NotFoundError:  # listed but gone: not a baseline
+            continue
+        if record.parameter_store_backup_key:
+            return BaselineEntry(
+                promotion_id=record.promotion_id,
+                timestamp=record.timestamp,
+                state=record.before,
+                parameter_store_backup_key=record.parameter_store_backup_key,
+                config_file_backup_key=record.config_file_backup_key,
+            )
+    return None
+
+
+def describe(record: PromotionRecord) -> str:
+    """History wording of a rollback: "undoes X" or "restores the state of X"."""
+    if record.rollback_of is None:
+        return ""
+    if record.rollback_target == "before":
+        return f"undoes {record.rollback_of}"
+    return f"restores the state of {record.rollback_of}"
+
+
+__all__ = ["TARGETS", "baseline_entry", "check_target", "describe", "state_before"]
