@@ -174,7 +174,7 @@ class TrackerStore(ABC):
         max_results: int = 100,
         page_token: str | None = None,
     ) -> RunsPage:
-        """Runs matching ``filter_string`` (see ``fraud_jlab.tracking.filters``)."""
+        """Runs matching ``filter_string`` (see ``fraud_jlab.tracking.query.filters``)."""
 
     @abstractmethod
     def list_experiments(self) -> list[ExperimentSummary]:

@@ -6,6 +6,7 @@ Each raises :class:`fraud_jlab.errors.ValidationError` naming the field and the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -68,3 +69,21 @@ def artifact_source(local_path: Path, artifact_path: str | None) -> tuple[Path, 
             field="artifact_path",
         )
     return source, rel
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(moment: datetime, field: str) -> int:
+    """Milliseconds since the epoch; naive datetimes are taken as UTC."""
+    if not isinstance(moment, datetime):
+        raise ValidationError(f"{field} must be a datetime", field=field)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    """The UTC datetime ``ms`` milliseconds after the epoch."""
+    return _EPOCH + ms * _MS

@@ -25,7 +25,7 @@ _override: TrackerStore | None = None
 
 
 def _sqlite(rest: str) -> TrackerStore:
-    from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+    from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
     return SqliteTrackerStore(Path(rest))
 
@@ -33,7 +33,7 @@ def _sqlite(rest: str) -> TrackerStore:
 def _mlflow(rest: str) -> TrackerStore:
     """``mlflow+<MLflow tracking URI>``, e.g. ``mlflow+http://host:5000``."""
     try:
-        from fraud_jlab.tracking.mlflow_store import MlflowTrackerStore
+        from fraud_jlab.tracking.mlflow.store import MlflowTrackerStore
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "mlflow":
             raise

@@ -30,7 +30,7 @@ from fraud_jlab.evaluation import (
 )
 from fraud_jlab.features import FeatureEngineer, FeatureSelectionWarning
 from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES, validate_hyperparameters
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class FixedScoreModel:

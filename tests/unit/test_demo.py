@@ -47,7 +47,7 @@ from fraud_jlab.demo.seed import (
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_identity, read_holdout_scores
 from fraud_jlab.tracking import set_tracker
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "fraud_jlab" / "demo" / "notebooks" / "01_quickstart.ipynb"

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.sandbox import provision_sandbox
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 REGION = "us-east-1"
 BUCKET = "fraud-detection-config"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 _mlflow_template: list[Path] = []
 
@@ -25,7 +25,7 @@ def _mlflow(tmp: Path) -> TrackerStore:
 
     The schema migration (~1.5 s) runs once; each test copies the migrated file.
     """
-    from fraud_jlab.tracking.mlflow_store import MlflowTrackerStore
+    from fraud_jlab.tracking.mlflow.store import MlflowTrackerStore
 
     if not _mlflow_template:
         shm = Path("/dev/shm")

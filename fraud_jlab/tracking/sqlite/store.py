@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -39,25 +39,11 @@ from fraud_jlab.tracking.inputs import (
     check_key,
     check_mapping,
     check_name,
+    from_ms,
+    to_ms,
 )
-from fraud_jlab.tracking.sqlite_schema import migrate
-from fraud_jlab.tracking.sqlite_search import hydrate, search
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MS = timedelta(milliseconds=1)
-
-
-def to_ms(moment: datetime, field: str) -> int:
-    """Milliseconds since the epoch; naive datetimes are taken as UTC."""
-    if not isinstance(moment, datetime):
-        raise ValidationError(f"{field} must be a datetime", field=field)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH) // _MS
-
-
-def from_ms(ms: int) -> datetime:
-    return _EPOCH + ms * _MS
+from fraud_jlab.tracking.sqlite.schema import migrate
+from fraud_jlab.tracking.sqlite.search import hydrate, search
 
 
 def _compact_json(value: Mapping[str, Any]) -> str:

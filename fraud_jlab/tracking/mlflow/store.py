@@ -10,7 +10,7 @@ prefixes). Events are finished runs of the ``fraud_jlab-events`` experiment
 from searches and listings. Run ids are MLflow's own (32 hex characters).
 
 Search pushes the ``AND``-ed conditions MLflow understands to the server and
-evaluates the full filter, order and paging in Python (``mlflow_search``), since
+evaluates the full filter, order and paging in Python (``query.matcher``), since
 the contract needs a ``total`` and OR/IN/IS NULL/missing-last semantics MLflow
 lacks. Each search therefore reads every candidate run.
 """
@@ -45,18 +45,29 @@ from fraud_jlab.tracking.contract import (
     TrackerEvent,
     TrackerStore,
 )
-from fraud_jlab.tracking.filters import Comparison, parse_filter, parse_order_by
-from fraud_jlab.tracking.inputs import artifact_source, check_key, check_mapping, check_name
-from fraud_jlab.tracking.mlflow_search import (
+from fraud_jlab.tracking.inputs import (
+    artifact_source,
+    check_key,
+    check_mapping,
+    check_name,
+    from_ms,
+    to_ms,
+)
+from fraud_jlab.tracking.mlflow.search import to_mlflow_clause
+from fraud_jlab.tracking.query.filters import Comparison, parse_filter, parse_order_by
+from fraud_jlab.tracking.query.matcher import (
     RunRecord,
     conjuncts,
     matches,
     sort_runs,
-    to_mlflow_clause,
     value_matches,
 )
-from fraud_jlab.tracking.paging import check_max_results, decode_token, encode_token, fingerprint
-from fraud_jlab.tracking.sqlite_store import from_ms, to_ms
+from fraud_jlab.tracking.query.paging import (
+    check_max_results,
+    decode_token,
+    encode_token,
+    fingerprint,
+)
 
 EVENTS_EXPERIMENT = "fraud_jlab-events"
 #: MLflow stores at most this many characters per param value (the contract allows more).

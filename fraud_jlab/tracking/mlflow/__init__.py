@@ -1,0 +1,1 @@
+"""The tracker contract on MLflow (``MlflowTrackerStore``; extra ``fraud_jlab[mlflow]``)."""

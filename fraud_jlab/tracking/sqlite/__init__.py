@@ -1,0 +1,1 @@
+"""The embedded tracker: a SQLite file plus an artifact directory (``SqliteTrackerStore``)."""
