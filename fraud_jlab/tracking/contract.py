@@ -83,6 +83,13 @@ class RunsPage(BaseModel):
     runs: list[RunSummary]
     next_page_token: str | None = None
     total: int = Field(description="Number of runs matching the filter, over all pages.")
+    client_side_filter: str | None = Field(
+        default=None,
+        description=(
+            "The part of the filter the tracking service could not evaluate, which the backend "
+            "evaluated itself over bounded pages of candidate runs; null when the service did all."
+        ),
+    )
 
 
 class ExperimentSummary(BaseModel):

@@ -1,16 +1,31 @@
 """The ``tracker`` fixture: every tracker backend the contract tests run against.
 
 A new backend adds a factory to ``BACKENDS`` (name -> callable taking a temp
-dir); every test in ``test_contract.py`` then runs against it too.
+dir); every test in ``test_contract.py`` then runs against it too:
+
+* ``sqlite``: the embedded store;
+* ``mlflow``: MLflow's own SQLite store in-process;
+* ``mlflow-server``: a real ``mlflow server`` process on 127.0.0.1 (a free port, a temp
+  SQLite backend store and artifact root), started once per session;
+* ``sagemaker``: SageMaker Experiments on moto's threaded server with the emulator's
+  Experiments extensions (``fraud_jlab.demo.sagemaker_experiments``), reset per test.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +33,7 @@ from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 _mlflow_template: list[Path] = []
+_servers: dict[str, Any] = {}
 
 
 def _mlflow(tmp: Path) -> TrackerStore:
@@ -40,9 +56,133 @@ def _mlflow(tmp: Path) -> TrackerStore:
     return MlflowTrackerStore(f"sqlite:///{work / 'mlflow.db'}")
 
 
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def mlflow_server_url() -> str:
+    """URL of the session's ``mlflow server`` (started on first use, stopped at exit)."""
+    if "mlflow" in _servers:
+        return str(_servers["mlflow"][0])
+    mlflow_cli = Path(sys.executable).with_name("mlflow")
+    root = Path(tempfile.mkdtemp(prefix="fraud-jlab-mlflow-server-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (root / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            str(mlflow_cli),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--default-artifact-root",
+            (root / "artifacts").as_uri(),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+    )
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+    atexit.register(stop)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}"
+            )
+        time.sleep(0.3)
+    _servers["mlflow"] = (url, proc)
+    return url
+
+
+def _clear_mlflow_server(url: str) -> None:
+    """Free every experiment name: rename, then delete (MLflow keeps deleted names reserved)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=url)
+    for exp in client.search_experiments():
+        if exp.name != "Default":
+            client.rename_experiment(exp.experiment_id, f"deleted-{uuid.uuid4().hex}")
+            client.delete_experiment(exp.experiment_id)
+
+
+def _mlflow_server(tmp: Path) -> TrackerStore:
+    from fraud_jlab.tracking.mlflow.store import MlflowTrackerStore
+
+    url = mlflow_server_url()
+    _clear_mlflow_server(url)
+    return MlflowTrackerStore(url)
+
+
+def moto_server_url() -> str:
+    """URL of the session's moto server with the SageMaker Experiments extensions."""
+    if "moto" not in _servers:
+        from moto.server import ThreadedMotoServer
+
+        from fraud_jlab.demo.sagemaker_experiments import install_sagemaker_experiments
+
+        install_sagemaker_experiments()
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        atexit.register(server.stop)
+        _servers["moto"] = (f"http://127.0.0.1:{port}", server)
+    return str(_servers["moto"][0])
+
+
+def sagemaker_clients(url: str) -> dict[str, Any]:
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    return {
+        name: session.client(service, endpoint_url=url)  # type: ignore[call-overload]
+        for name, service in (
+            ("sagemaker", "sagemaker"),
+            ("metrics", "sagemaker-metrics"),
+            ("s3", "s3"),
+        )
+    }
+
+
+def _sagemaker(tmp: Path) -> TrackerStore:
+    from fraud_jlab.tracking.sagemaker.store import SageMakerTrackerStore
+
+    url = moto_server_url()
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
+    clients = sagemaker_clients(url)
+    clients["s3"].create_bucket(Bucket="fraud-jlab-runs")
+    return SageMakerTrackerStore(**clients, artifact_bucket="fraud-jlab-runs")
+
+
 BACKENDS: dict[str, Callable[[Path], TrackerStore]] = {
     "sqlite": lambda tmp: SqliteTrackerStore(tmp / "tracking.db"),
     "mlflow": _mlflow,
+    "mlflow-server": _mlflow_server,
+    "sagemaker": _sagemaker,
 }
 
 
