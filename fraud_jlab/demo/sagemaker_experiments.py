@@ -209,19 +209,20 @@ def _batch_get_metrics(self: Any) -> str:
 
     backend = sagemaker_backends[self.current_account][self.region]
     by_arn = {tc.arn: tc for tc in backend.trial_components.values()}
-    results = []
+    results: list[dict[str, Any]] = []
     for query in self._get_param("MetricQueries") or []:
         tc = by_arn.get(query.get("ResourceArn"))
         metric = tc.metrics.get(query.get("MetricName")) if tc is not None else None
         if metric is None:
             results.append({"Status": "ValidationError", "Message": "no such metric"})
             continue
-        steps = sorted(metric["Values"])
+        values: dict[int, Any] = metric["Values"]  # type: ignore[assignment]
+        steps = sorted(values)
         results.append(
             {
                 "Status": "Complete",
                 "XAxisValues": steps,
-                "MetricValues": [float(metric["Values"][s]["Value"]) for s in steps],
+                "MetricValues": [float(values[s]["Value"]) for s in steps],
             }
         )
     return json.dumps({"MetricQueryResults": results})

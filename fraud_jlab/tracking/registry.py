@@ -117,7 +117,7 @@ def _load_entry(entry: EntryPoint) -> Factory:
             f"tracker entry point {entry.name!r} ({entry.value}) is not callable",
             field="tracking_uri",
         )
-    return factory  # type: ignore[no-any-return]
+    return factory
 
 
 def tracker_from_uri(uri: str) -> TrackerStore:

@@ -328,7 +328,7 @@ class SageMakerTrackerStore(TrackerStore):
             experiment_name=self._experiment(tc),
             run_name=params.get(_p("run_name"))
             or str(tc.get("DisplayName") or tc["TrialComponentName"]),
-            status=status,  # type: ignore[arg-type]
+            status=status,
             start_time=from_ms(start_ms),
             end_time=from_ms(end_ms) if end_ms is not None else None,
             user=user,

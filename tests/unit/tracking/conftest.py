@@ -65,6 +65,8 @@ def free_port() -> int:
 def mlflow_server_url() -> str:
     """URL of the session's ``mlflow server`` (started on first use, stopped at exit)."""
     if "mlflow" in _servers:
+        if isinstance(_servers["mlflow"], RuntimeError):
+            raise _servers["mlflow"]
         return str(_servers["mlflow"][0])
     mlflow_cli = Path(sys.executable).with_name("mlflow")
     root = Path(tempfile.mkdtemp(prefix="fraud-jlab-mlflow-server-"))
@@ -92,6 +94,7 @@ def mlflow_server_url() -> str:
     )
 
     def stop() -> None:
+        log.close()
         proc.terminate()
         try:
             proc.wait(10)
@@ -109,9 +112,12 @@ def mlflow_server_url() -> str:
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(
+            error = RuntimeError(
                 f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}"
             )
+            stop()
+            _servers["mlflow"] = error
+            raise error
         time.sleep(0.3)
     _servers["mlflow"] = (url, proc)
     return url
