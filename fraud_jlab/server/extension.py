@@ -19,14 +19,24 @@ from jupyter_server.utils import url_path_join
 
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.redact import redact_uri
-from fraud_jlab.server import compare_handlers, promotion_handlers, runs_handlers
+from fraud_jlab.server import (
+    compare_handlers,
+    promotion_handlers,
+    runs_handlers,
+    tracker_handlers,
+)
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.tracking.registry import tracker_from_uri
 
 API_PREFIX = runs_handlers.API_PREFIX
 
 #: Handler modules; each exposes ``routes() -> list[tuple[str, type]]``.
-ROUTE_MODULES: Sequence[ModuleType] = (runs_handlers, compare_handlers, promotion_handlers)
+ROUTE_MODULES: Sequence[ModuleType] = (
+    runs_handlers,
+    compare_handlers,
+    promotion_handlers,
+    tracker_handlers,
+)
 
 
 def collect_routes(

@@ -204,5 +204,9 @@ class TrackerStore(ABC):
     ) -> list[TrackerEvent]:
         """Events, newest first, optionally of one kind and/or one run."""
 
+    def check(self) -> None:
+        """Raise if the backing service is unreachable or refuses access (one cheap request)."""
+        self.search_runs("", max_results=1)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (connections, files)."""

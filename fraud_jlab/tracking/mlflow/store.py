@@ -276,6 +276,10 @@ class MlflowTrackerStore(TrackerStore):
                 )
         return values
 
+    def check(self) -> None:
+        """One ``search_experiments`` request: raises if the server is down or refuses access."""
+        self._client.search_experiments(max_results=1)
+
     # --- writing -----------------------------------------------------------
     def create_run(
         self,

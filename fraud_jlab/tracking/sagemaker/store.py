@@ -386,6 +386,10 @@ class SageMakerTrackerStore(TrackerStore):
     def _arn(self, tc: Mapping[str, Any]) -> str:
         return str(tc["TrialComponentArn"])
 
+    def check(self) -> None:
+        """One ``ListExperiments`` request: raises if SageMaker is unreachable or denies access."""
+        self._call("sagemaker", "list_experiments", MaxResults=1)
+
     # --- writing -----------------------------------------------------------
     def create_run(
         self,
