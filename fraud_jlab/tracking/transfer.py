@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,44 +124,79 @@ def copy_runs(
     *,
     source_uri: str = "",
     progress: Progress | None = None,
+    workers: int = 4,
 ) -> ImportSummary:
     """Copy the runs of ``source`` matching ``filter_string`` into ``destination``.
 
     Returns the counts of copied / skipped (copied before) / failed runs. ``progress(done,
-    total)`` is called after each run. Raises ValidationError for a bad filter (nothing
-    copied).
+    total)`` is called after each run. Runs are copied by ``workers`` threads, parents
+    before their children (each wave of the run tree in parallel). Raises ValidationError
+    for a bad filter (nothing copied).
     """
     selected = list(_all_runs(source, filter_string))
     summary = ImportSummary(mapping=already_copied(destination))
     origin = redact_uri(source_uri)[:250] if source_uri else repr(source)[:250]
+    lock = threading.Lock()
+    done = 0
 
-    def copy(run_id: str, chain: tuple[str, ...] = ()) -> str | None:
-        """The destination id of source run ``run_id``, copying it (and its parents) if needed."""
+    def report() -> None:
+        nonlocal done
+        with lock:
+            done += 1
+            current = done
+        if progress is not None:
+            progress(current, len(selected))
+
+    # The runs to copy: the selection plus any parent not yet in the destination.
+    parents: dict[str, str | None] = {r.run_id: r.parent_run_id for r in selected}
+    pending = [r.parent_run_id for r in selected if r.parent_run_id is not None]
+    while pending:
+        run_id = pending.pop()
+        if run_id in parents or run_id in summary.mapping:
+            continue
+        try:
+            parents[run_id] = source.get_run(run_id).parent_run_id
+        except NotFoundError:
+            parents[run_id] = None
+            summary.errors[run_id] = "NotFoundError: the parent run is not in the source"
+            continue
+        if parents[run_id] is not None:
+            pending.append(parents[run_id])  # type: ignore[arg-type]
+    wanted = {r.run_id for r in selected}
+    todo = {r for r in parents if r not in summary.mapping and r not in summary.errors}
+    for run_id in wanted - todo:
         if run_id in summary.mapping:
-            return summary.mapping[run_id]
-        if run_id in summary.errors or run_id in chain:
-            return None
-        detail = source.get_run(run_id)
-        parent = None
-        if detail.parent_run_id is not None:
-            parent = copy(detail.parent_run_id, (*chain, run_id))
-            if parent is None:
-                raise NotFoundError(
-                    "parent run", detail.parent_run_id, "The parent could not be copied."
-                )
-        summary.mapping[run_id] = _copy_one(source, destination, detail, parent, origin)
-        summary.copied += 1
-        return summary.mapping[run_id]
-
-    for done, run in enumerate(selected, start=1):
-        if run.run_id in summary.mapping:
             summary.skipped += 1
         else:
-            try:
-                copy(run.run_id)
-            except Exception as exc:  # one bad run must not stop the others; reported below
-                summary.failed += 1
-                summary.errors[run.run_id] = f"{type(exc).__name__}: {exc}"[:500]
-        if progress is not None:
-            progress(done, len(selected))
+            summary.failed += 1
+        report()
+
+    def copy(run_id: str) -> None:
+        try:
+            parent_id = parents[run_id]
+            parent = None
+            if parent_id is not None:
+                parent = summary.mapping.get(parent_id)
+                if parent is None:
+                    raise NotFoundError(
+                        "parent run", parent_id, "The parent run could not be copied."
+                    )
+            detail = source.get_run(run_id)
+            new_id = _copy_one(source, destination, detail, parent, origin)
+            with lock:
+                summary.mapping[run_id] = new_id
+                summary.copied += 1
+        except Exception as exc:  # one bad run must not stop the others; reported in the summary
+            with lock:
+                summary.errors[run_id] = f"{type(exc).__name__}: {exc}"[:500]
+                summary.failed += 1 if run_id in wanted else 0
+        if run_id in wanted:
+            report()
+
+    # Waves: a run is ready once its parent is copied (or failed, which fails it too).
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while todo:
+            ready = sorted(r for r in todo if parents[r] is None or parents[r] not in todo)
+            todo -= set(ready)
+            list(pool.map(copy, ready))
     return summary

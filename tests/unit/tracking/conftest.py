@@ -14,13 +14,9 @@ dir); every test in ``test_contract.py`` then runs against it too:
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -64,63 +60,19 @@ def free_port() -> int:
 
 def mlflow_server_url() -> str:
     """URL of the session's ``mlflow server`` (started on first use, stopped at exit)."""
-    if "mlflow" in _servers:
-        if isinstance(_servers["mlflow"], RuntimeError):
-            raise _servers["mlflow"]
-        return str(_servers["mlflow"][0])
-    mlflow_cli = Path(sys.executable).with_name("mlflow")
-    root = Path(tempfile.mkdtemp(prefix="fraud-jlab-mlflow-server-"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (root / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(mlflow_cli),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--default-artifact-root",
-            (root / "artifacts").as_uri(),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-    )
+    from fraud_jlab.demo.mlflow_server import start_mlflow_server
 
-    def stop() -> None:
-        log.close()
-        proc.terminate()
+    if "mlflow" not in _servers:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(root, ignore_errors=True)
-
-    atexit.register(stop)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            error = RuntimeError(
-                f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}"
-            )
-            stop()
-            _servers["mlflow"] = error
-            raise error
-        time.sleep(0.3)
-    _servers["mlflow"] = (url, proc)
-    return url
+            server = start_mlflow_server()
+        except RuntimeError as exc:  # reported by every test that needs it, started once
+            _servers["mlflow"] = exc
+            raise
+        atexit.register(server.stop)
+        _servers["mlflow"] = server
+    if isinstance(_servers["mlflow"], RuntimeError):
+        raise _servers["mlflow"]
+    return str(_servers["mlflow"].url)
 
 
 def _clear_mlflow_server(url: str) -> None:
