@@ -41,11 +41,11 @@ _OPERATORS = {
 
 
 def _parents(backend: Any, tc: Any) -> list[dict[str, str]]:
-    parents = []
-    for trial in backend.trials.values():
-        if tc.trial_component_name in trial.trial_components:
-            parents.append({"TrialName": trial.trial_name, "ExperimentName": trial.experiment_name})
-    return parents
+    # moto records the (last) trial a component was associated with on the component.
+    trial = backend.trials.get(tc.trial_name) if tc.trial_name else None
+    if trial is None:
+        return []
+    return [{"TrialName": trial.trial_name, "ExperimentName": trial.experiment_name}]
 
 
 def _property(backend: Any, tc: Any, name: str) -> tuple[bool, Any]:
@@ -136,9 +136,15 @@ def _search(original: Any) -> Any:
                 raise _validation(f"Unknown operator: {item.get('Operator')}")
             if not _property(self, _Empty, item["Name"])[0]:
                 raise _validation(f"Unknown property name: {item['Name']}")
+        candidates: Any = self.trial_components.values()
+        for item in filters:
+            # A name lookup needs no scan (what a run's detail asks for).
+            if item["Name"] == "TrialComponentName" and item.get("Operator", "Equals") == "Equals":
+                one = self.trial_components.get(item.get("Value"))
+                candidates = [one] if one is not None else []
         found = [
             tc
-            for tc in self.trial_components.values()
+            for tc in candidates
             if all(
                 _holds(
                     _property(self, tc, f["Name"])[1], f.get("Operator", "Equals"), f.get("Value")
@@ -171,6 +177,7 @@ class _Empty:
     """Stands in for a trial component when validating names against an empty store."""
 
     trial_component_name = display_name = ""
+    trial_name = None
     status: dict[str, str] = {}
     tags: list[dict[str, str]] = []
     parameters: dict[str, Any] = {}
