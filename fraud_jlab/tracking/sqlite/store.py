@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import numbers
 import os
 import sqlite3
 import tempfile
@@ -36,9 +34,11 @@ from fraud_jlab.tracking.contract import (
 )
 from fraud_jlab.tracking.inputs import (
     artifact_source,
-    check_key,
+    check_end_status,
     check_mapping,
+    check_metrics,
     check_name,
+    check_payload,
     from_ms,
     to_ms,
 )
@@ -218,25 +218,7 @@ class SqliteTrackerStore(TrackerStore):
     def log_metrics(
         self, run_id: str, metrics: Mapping[str, float], *, step: int | None = None
     ) -> None:
-        if not isinstance(metrics, Mapping):
-            raise ValidationError("metrics must be a mapping of name -> number", field="metrics")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-            raise ValidationError(
-                f"step must be a non-negative integer, got {step!r}", field="step"
-            )
-        rows: list[tuple[str, float]] = []
-        for key, value in metrics.items():
-            check_key(key, "metrics")
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValidationError(
-                    f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
-                    field=f"metrics.{key}",
-                )
-            if not math.isfinite(float(value)):
-                raise ValidationError(
-                    f"metric {key!r} must be finite, got {value}", field=f"metrics.{key}"
-                )
-            rows.append((key, float(value)))
+        rows = check_metrics(metrics, step)
         now, step_value = _now_ms(), step or 0
         with self._write() as conn:
             seq, _ = self._seq(conn, run_id)
@@ -339,11 +321,7 @@ class SqliteTrackerStore(TrackerStore):
             )
 
     def end_run(self, run_id: str, status: RunStatus, *, end_time: datetime) -> None:
-        if status not in ("completed", "failed"):
-            raise ValidationError(
-                f"status must be 'completed' or 'failed' to end a run, got {status!r}",
-                field="status",
-            )
+        check_end_status(status)
         end_ms = to_ms(end_time, "end_time")
         with self._write() as conn:
             seq, current = self._seq(conn, run_id)
@@ -442,14 +420,7 @@ class SqliteTrackerStore(TrackerStore):
         self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
     ) -> TrackerEvent:
         kind = check_name(kind, "kind")
-        if not isinstance(payload, Mapping):
-            raise ValidationError("payload must be a mapping", field="payload")
-        try:
-            text = json.dumps(dict(payload), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(
-                f"payload must be JSON-serialisable: {exc}", field="payload"
-            ) from None
+        text = check_payload(payload)
         now = _now_ms()
         event_id = ids.new_id(now)
         with self._write() as conn:
