@@ -22,8 +22,10 @@ Prints one JSON document.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import logging
 import os
 import platform
 import random
@@ -112,6 +114,7 @@ def sagemaker_store() -> tuple[TrackerStore, Any]:
     from fraud_jlab.tracking.sagemaker.store import SageMakerTrackerStore
 
     install_sagemaker_experiments()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -157,11 +160,15 @@ def main() -> None:
             from fraud_jlab.tracking.mlflow.store import MlflowTrackerStore
 
             server = start_mlflow_server(workers=2)
+            # MLflow prints a "View run ..." line per finished run: keep stdout for the JSON.
             try:
                 store = MlflowTrackerStore(server.url)
                 sample, _ = fill_sqlite(Path(tmp) / "sample.db", args.import_sample)
-                result["mlflow-server"] = {"import": imported(sample, store, args.import_sample)}
-                fill_mlflow_directly(server.root / "mlflow.db", args.n - args.import_sample)
+                with contextlib.redirect_stdout(sys.stderr):
+                    result["mlflow-server"] = {
+                        "import": imported(sample, store, args.import_sample)
+                    }
+                    fill_mlflow_directly(server.root / "mlflow.db", args.n - args.import_sample)
                 result["mlflow-server"]["page"] = page_latency(store, args.repeats)
                 print(json.dumps(result["mlflow-server"]), file=sys.stderr, flush=True)
             finally:
