@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from fraud_jlab.tracking.run import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 QUERIES: dict[str, dict[str, Any]] = {
     "a_top100_by_auc": {

@@ -40,7 +40,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from xgboost import XGBClassifier
 
 from fraud_jlab.datasets import generate_fraud_dataset
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 from fraud_jlab.tuning import canonicalize, grid_search
 from fraud_jlab.tuning.engine import TrialOutcome
 from fraud_jlab.tuning.trial_log import SearchLog

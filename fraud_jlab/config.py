@@ -44,8 +44,9 @@ class FraudJlab(Configurable):
     tracking_uri = Unicode(
         help=(
             "Where runs are tracked: 'sqlite:///<absolute path>' (default: fraud_jlab/runs.db "
-            "under the Jupyter data dir) or a scheme registered with "
-            "fraud_jlab.tracking.registry.register_scheme."
+            "under the Jupyter data dir), 'mlflow+<MLflow tracking URI>', "
+            "'sagemaker:[?region=...&bucket=...]' (SageMaker Experiments) or the scheme of a "
+            "backend registered under the 'fraud_jlab.trackers' entry-point group."
         ),
     ).tag(config=True)
 

@@ -93,6 +93,16 @@ export interface IServerInfo {
   tracking_backend: string;
 }
 
+/** `GET tracker`: the tracker in use and whether it answers. */
+export interface ITrackerStatus {
+  backend: string;
+  /** Tracking URI with credentials redacted. */
+  uri: string;
+  reachable: boolean;
+  /** Why the tracker did not answer; null when reachable. */
+  error: string | null;
+}
+
 // --- comparison ------------------------------------------------------------
 
 /** `POST compare` body. */

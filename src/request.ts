@@ -20,7 +20,8 @@ import {
   IRunDetail,
   IRunsPage,
   IRunsQuery,
-  IServerInfo
+  IServerInfo,
+  ITrackerStatus
 } from './api';
 import { IFraudJlabService } from './tokens';
 
@@ -123,6 +124,10 @@ export class FraudJlabService implements IFraudJlabService {
 
   getInfo(): Promise<IServerInfo> {
     return this.requestAPI<IServerInfo>('info');
+  }
+
+  getTracker(): Promise<ITrackerStatus> {
+    return this.requestAPI<ITrackerStatus>('tracker');
   }
 
   listRuns(query: IRunsQuery = {}, signal?: AbortSignal): Promise<IRunsPage> {

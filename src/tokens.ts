@@ -20,7 +20,8 @@ import {
   IRunDetail,
   IRunsPage,
   IRunsQuery,
-  IServerInfo
+  IServerInfo,
+  ITrackerStatus
 } from './api';
 
 /** Every command fraud_jlab registers. */
@@ -63,6 +64,8 @@ export interface IFraudJlabService {
   requestAPI<T>(path: string, init?: RequestInit): Promise<T>;
 
   getInfo(): Promise<IServerInfo>;
+  /** `GET tracker`: backend, redacted URI, reachability and cause. */
+  getTracker(): Promise<ITrackerStatus>;
   listRuns(query?: IRunsQuery, signal?: AbortSignal): Promise<IRunsPage>;
   getRun(runId: string, signal?: AbortSignal): Promise<IRunDetail>;
   listExperiments(): Promise<IExperimentsResponse>;

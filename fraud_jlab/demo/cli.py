@@ -114,7 +114,56 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument(
         "--check", action="store_true", help="only list unfinished attempts; change nothing"
     )
+    imports = commands.add_parser(
+        "import",
+        help="copy runs from one tracker to another (idempotent)",
+        description=(
+            "Copy runs with their params, metrics (with steps), tags, datasets, artifacts and "
+            "parent links from one tracking URI to another (sqlite:///..., mlflow+..., "
+            "sagemaker:...). Runs copied before are skipped, so running it again copies nothing."
+        ),
+    )
+    imports.add_argument("--from", dest="source", required=True, help="source tracking URI")
+    imports.add_argument("--to", dest="destination", required=True, help="destination tracking URI")
+    imports.add_argument("--filter", default="", help="copy only runs matching this search filter")
     return parser
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """``fraud-jlab import``: 0 when every selected run is in the destination."""
+    from fraud_jlab.redact import redact_uri
+    from fraud_jlab.tracking.registry import tracker_from_uri
+    from fraud_jlab.tracking.transfer import copy_runs
+
+    try:
+        source = tracker_from_uri(args.source)
+        destination = tracker_from_uri(args.destination)
+        summary = copy_runs(
+            source,
+            destination,
+            args.filter,
+            source_uri=args.source,
+            progress=_progress_bar,
+        )
+    except FraudJlabError as exc:
+        _say(f"import failed: {exc}")
+        return 1
+    for run_id, error in summary.errors.items():
+        _say(f"failed {run_id}: {error}")
+    _say(
+        f"{summary.copied} copied, {summary.skipped} skipped, {summary.failed} failed "
+        f"({redact_uri(args.source)} -> {redact_uri(args.destination)})"
+    )
+    return 0 if summary.failed == 0 else 1
 
 
 def run_recover(args: argparse.Namespace) -> int:
@@ -370,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args)
     if args.command == "recover":
         return run_recover(args)
+    if args.command == "import":
+        return run_import(args)
     parser.print_help()
     return 2
 

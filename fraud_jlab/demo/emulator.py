@@ -28,6 +28,7 @@ import yaml
 
 from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
+from fraud_jlab.demo.sagemaker_experiments import install_sagemaker_experiments
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
 from fraud_jlab.errors import ValidationError
 
@@ -117,7 +118,8 @@ def start_emulator(
 ) -> Emulator:
     """Start moto's threaded server on ``host:port`` (a free port when ``port`` is None).
 
-    SageMaker ``UpdateEndpoint`` is installed first. ``quiet`` hides the per-request
+    SageMaker ``UpdateEndpoint`` and the Experiments extensions
+    (``fraud_jlab.demo.sagemaker_experiments``) are installed first. ``quiet`` hides the per-request
     access log. Raises ``ValidationError`` for a port outside 1..65535 and ``OSError``
     when the port is taken.
     """
@@ -126,6 +128,7 @@ def start_emulator(
     from moto.server import ThreadedMotoServer
 
     install_sagemaker_update_endpoint()
+    install_sagemaker_experiments()
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     chosen = int(port) if port is not None else _free_port(host)

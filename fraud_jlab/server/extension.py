@@ -25,6 +25,7 @@ from fraud_jlab.server import (
     identity_handlers,
     promotion_handlers,
     runs_handlers,
+    tracker_handlers,
 )
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.tracking.registry import tracker_from_uri
@@ -38,6 +39,7 @@ ROUTE_MODULES: Sequence[ModuleType] = (
     promotion_handlers,
     identity_handlers,
     browse_handlers,
+    tracker_handlers,
 )
 
 

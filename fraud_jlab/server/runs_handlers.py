@@ -13,7 +13,7 @@ from fraud_jlab.server.api_models import ExperimentsResponse, InfoResponse
 from fraud_jlab.server.base import FraudJlabHandler
 from fraud_jlab.server.openapi import Operation, QueryParam, build_openapi
 from fraud_jlab.tracking.contract import RunDetail, RunsPage, TrackerStore
-from fraud_jlab.tracking.paging import MAX_RESULTS_LIMIT
+from fraud_jlab.tracking.query.paging import MAX_RESULTS_LIMIT
 
 #: Page size of ``GET runs`` when none is asked for (at most ``MAX_RESULTS_LIMIT``).
 DEFAULT_MAX_RESULTS = 100

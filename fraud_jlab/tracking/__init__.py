@@ -1,4 +1,4 @@
-"""Experiment tracking: the tracker contract, the embedded SQLite store and the ``Run`` API."""
+"""Experiment tracking: the tracker contract, its backends (SQLite, MLflow, SageMaker Experiments) and the ``Run`` API."""
 
 from fraud_jlab.tracking.contract import (
     ArtifactInfo,

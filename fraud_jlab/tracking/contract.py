@@ -83,6 +83,13 @@ class RunsPage(BaseModel):
     runs: list[RunSummary]
     next_page_token: str | None = None
     total: int = Field(description="Number of runs matching the filter, over all pages.")
+    client_side_filter: str | None = Field(
+        default=None,
+        description=(
+            "The part of the filter the tracking service could not evaluate, which the backend "
+            "evaluated itself over bounded pages of candidate runs; null when the service did all."
+        ),
+    )
 
 
 class ExperimentSummary(BaseModel):
@@ -174,7 +181,7 @@ class TrackerStore(ABC):
         max_results: int = 100,
         page_token: str | None = None,
     ) -> RunsPage:
-        """Runs matching ``filter_string`` (see ``fraud_jlab.tracking.filters``)."""
+        """Runs matching ``filter_string`` (see ``fraud_jlab.tracking.query.filters``)."""
 
     @abstractmethod
     def list_experiments(self) -> list[ExperimentSummary]:
@@ -196,6 +203,10 @@ class TrackerStore(ABC):
         self, kind: str | None = None, *, run_id: str | None = None
     ) -> list[TrackerEvent]:
         """Events, newest first, optionally of one kind and/or one run."""
+
+    def check(self) -> None:
+        """Raise if the backing service is unreachable or refuses access (one cheap request)."""
+        self.search_runs("", max_results=1)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (connections, files)."""

@@ -5,7 +5,11 @@ Each raises :class:`fraud_jlab.errors.ValidationError` naming the field and the 
 
 from __future__ import annotations
 
+import json
+import math
+import numbers
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -68,3 +72,66 @@ def artifact_source(local_path: Path, artifact_path: str | None) -> tuple[Path, 
             field="artifact_path",
         )
     return source, rel
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(moment: datetime, field: str) -> int:
+    """Milliseconds since the epoch; naive datetimes are taken as UTC."""
+    if not isinstance(moment, datetime):
+        raise ValidationError(f"{field} must be a datetime", field=field)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    """The UTC datetime ``ms`` milliseconds after the epoch."""
+    return _EPOCH + ms * _MS
+
+
+def check_metrics(metrics: Any, step: Any) -> list[tuple[str, float]]:
+    """``(name, value)`` pairs of a metrics mapping; every value a finite real number, ``step``
+    ``None`` or a non-negative int. ValidationError names the metric or ``step``."""
+    if not isinstance(metrics, Mapping):
+        raise ValidationError("metrics must be a mapping of name -> number", field="metrics")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+        raise ValidationError(f"step must be a non-negative integer, got {step!r}", field="step")
+    rows: list[tuple[str, float]] = []
+    for key, value in metrics.items():
+        check_key(key, "metrics")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValidationError(
+                f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
+                field=f"metrics.{key}",
+            )
+        if not math.isfinite(float(value)):
+            raise ValidationError(
+                f"metric {key!r} must be finite, got {value}", field=f"metrics.{key}"
+            )
+        rows.append((key, float(value)))
+    return rows
+
+
+def check_end_status(status: Any) -> str:
+    """``status`` if it can end a run (``completed`` or ``failed``)."""
+    if status not in ("completed", "failed"):
+        raise ValidationError(
+            f"status must be 'completed' or 'failed' to end a run, got {status!r}",
+            field="status",
+        )
+    return str(status)
+
+
+def check_payload(payload: Any) -> str:
+    """An event payload as JSON text (a mapping, JSON-serialisable, no NaN)."""
+    if not isinstance(payload, Mapping):
+        raise ValidationError("payload must be a mapping", field="payload")
+    try:
+        return json.dumps(dict(payload), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"payload must be JSON-serialisable: {exc}", field="payload"
+        ) from None

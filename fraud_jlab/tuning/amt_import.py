@@ -21,7 +21,7 @@ from fraud_jlab.aws import error_code
 from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
 from fraud_jlab.tracking import capture
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.filters import quote
+from fraud_jlab.tracking.query.filters import quote
 from fraud_jlab.tracking.registry import get_tracker
 from fraud_jlab.tuning.space import ALIASES, CANONICAL_NAMES
 

@@ -120,6 +120,14 @@ export function RunsPanel(props: {
       {current === null ? (
         <>
           <Toolbar model={model} commands={commands} />
+          {model.tracker !== null ? (
+            <div
+              className="jp-FraudJlab-muted jp-FraudJlab-tracker"
+              title={`Runs are tracked in ${model.tracker.uri}`}
+            >
+              Tracker: {model.tracker.backend} · {model.tracker.uri}
+            </div>
+          ) : null}
           {model.loadError !== null ? (
             <div className="jp-FraudJlab-error jp-FraudJlab-muted" role="alert">
               Could not load runs: {model.loadError}

@@ -1,6 +1,6 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRunSummary } from '../api';
+import { IRunSummary, ITrackerStatus } from '../api';
 import { APIError } from '../request';
 import { IFraudJlabService } from '../tokens';
 
@@ -118,6 +118,11 @@ export class RunsModel {
   /** The message of the last failed load (not a filter error), or null. */
   get loadError(): string | null {
     return this._loadError;
+  }
+
+  /** The tracker the server uses (backend, URI, reachability), once known. */
+  get tracker(): ITrackerStatus | null {
+    return this._tracker;
   }
 
   get sort(): ISortState | null {
@@ -339,6 +344,9 @@ export class RunsModel {
       this._sort = request.sort;
       this._filterError = null;
       this._loadError = null;
+      if (this._tracker === null || !this._tracker.reachable) {
+        await this._checkTracker();
+      }
     } catch (error) {
       if (generation !== this._generation || isAbort(error)) {
         return;
@@ -350,7 +358,12 @@ export class RunsModel {
       } else {
         const err = error instanceof Error ? error : new Error(String(error));
         this._loadError = err.message;
-        this._onError(err);
+        // Say which tracker failed and why, rather than only the HTTP status.
+        const tracker = await this._checkTracker();
+        if (tracker !== null && !tracker.reachable) {
+          this._loadError = `tracker ${tracker.uri} (${tracker.backend}) is not reachable: ${tracker.error ?? 'no answer'}`;
+        }
+        this._onError(new Error(this._loadError));
       }
     } finally {
       if (generation === this._generation) {
@@ -371,6 +384,16 @@ export class RunsModel {
   private _selectionChanged = new Signal<RunsModel, readonly string[]>(this);
   private _version = 0;
   private _generation = 0;
+  /** Fetch `GET tracker`; null when even that request fails. */
+  private async _checkTracker(): Promise<ITrackerStatus | null> {
+    try {
+      this._tracker = await this.service.getTracker();
+    } catch {
+      return null;
+    }
+    return this._tracker;
+  }
+
   private _controller: AbortController | null = null;
   private _runs: IRunSummary[] = [];
   private _total = 0;
@@ -380,6 +403,7 @@ export class RunsModel {
   private _filter = '';
   private _filterError: string | null = null;
   private _loadError: string | null = null;
+  private _tracker: ITrackerStatus | null = null;
   private _sort: ISortState | null = null;
   private _pageSize: number;
   private _metricColumns: string[];

@@ -32,9 +32,9 @@ from fraud_jlab.models.tuning import ParameterRange
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES
-from fraud_jlab.tracking import capture, ids, sqlite_search
+from fraud_jlab.tracking import capture, ids
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.filters import (
+from fraud_jlab.tracking.query.filters import (
     ATTRIBUTES,
     COMPARISON_OPS,
     NULL_OPS,
@@ -48,7 +48,8 @@ from fraud_jlab.tracking.filters import (
     render_filter,
 )
 from fraud_jlab.tracking.run import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite import search as sqlite_search
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 from fraud_jlab.tuning import grid_search, random_search
 
 REQUIRED_METRICS = ("accuracy", "precision", "recall", "f1_score", "auc_roc")

@@ -34,7 +34,7 @@ from fraud_jlab.promotion.validation import (
     normalise_hyperparameters,
     validate_hyperparameters,
 )
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class FixedScoreModel:

@@ -11,7 +11,7 @@ import pytest
 from tornado.httpclient import HTTPResponse
 
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 SECRET = b"secret outside the artifact store"
 

@@ -10,7 +10,7 @@ import pytest
 
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import register_scheme
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PASSWORD = "hunter2-secret-pw"
 

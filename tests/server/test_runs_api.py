@@ -30,7 +30,7 @@ from fraud_jlab.errors import (
 )
 from fraud_jlab.server.base import FraudJlabContext, FraudJlabHandler, error_status_and_body
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.filters import MAX_FILTER_LENGTH, parse_filter
+from fraud_jlab.tracking.query.filters import MAX_FILTER_LENGTH, parse_filter
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -50,7 +50,7 @@ from fraud_jlab.evaluation.holdout import HOLDOUT_ARTIFACT, holdout_identity, re
 from fraud_jlab.evaluation.intervals import MIN_FRAUDS
 from fraud_jlab.modelstore import load_model
 from fraud_jlab.tracking import capture, set_tracker
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "fraud_jlab" / "demo" / "notebooks" / "01_quickstart.ipynb"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fraud_jlab.browse.actions import run_actions
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 def test_tuning_parent_says_why_not_and_names_the_run_to_promote(tmp_path: Path) -> None:

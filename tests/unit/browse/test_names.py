@@ -9,7 +9,7 @@ import pytest
 
 from fraud_jlab.browse.names import resolve_run_ref, resolve_run_refs
 from fraud_jlab.errors import NotFoundError, ValidationError
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from fraud_jlab.comparison import ALGORITHMS, compare_algorithms
 from fraud_jlab.comparison.algorithms import FIGURE_METRICS
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import HEADLINE_METRICS, HOLDOUT_ARTIFACT
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from fraud_jlab import Run
 from fraud_jlab.comparison import CompareResult, compare_runs
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.evaluation import ModelEvaluator
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class FixedScoreModel:

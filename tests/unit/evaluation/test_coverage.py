@@ -85,7 +85,7 @@ def test_evaluator_reports_n_pos_and_too_few_frauds(tmp_path: Any) -> None:
     from fraud_jlab.evaluation.intervals import ci_summary
     from fraud_jlab.magic.display import run_detail_text
     from fraud_jlab.tracking.run import Run
-    from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+    from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
     tracker = SqliteTrackerStore(tmp_path / "runs.db")
     rng = np.random.default_rng(1)

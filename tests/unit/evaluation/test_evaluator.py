@@ -18,7 +18,7 @@ from fraud_jlab.evaluation import (
     holdout_hash,
     read_holdout_scores,
 )
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class FixedScoreModel:

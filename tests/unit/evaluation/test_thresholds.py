@@ -19,7 +19,7 @@ from fraud_jlab.evaluation.thresholds import (
     validation_split,
 )
 from fraud_jlab.tracking.run import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class ByColumn:

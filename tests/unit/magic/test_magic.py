@@ -19,7 +19,7 @@ from fraud_jlab.promotion import ProductionView, PromotionPlan, PromotionRecord
 from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.tracking.contract import RunDetail, TrackerStore
 from fraud_jlab.tracking.registry import set_tracker
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PARAMS = {
     "max_depth": "6",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 Split = tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]
 

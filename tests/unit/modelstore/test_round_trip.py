@@ -19,7 +19,7 @@ from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.features.engineer import FEATURE_ENGINEERING_VERSION
 from fraud_jlab.modelstore import METADATA_FILE, ModelVersionMismatch, flavors, load_model
 from fraud_jlab.tracking import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 from .conftest import Split
 
@@ -164,7 +164,7 @@ def test_bad_inputs(split: Split, tracker: SqliteTrackerStore) -> None:
 
 @pytest.fixture(scope="module")
 def mlflow_tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from fraud_jlab.tracking.mlflow_store import MlflowTrackerStore
+    from fraud_jlab.tracking.mlflow.store import MlflowTrackerStore
 
     store = MlflowTrackerStore(f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}")
     yield store

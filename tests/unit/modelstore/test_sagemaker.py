@@ -23,7 +23,7 @@ from fraud_jlab.config import FraudJlab
 from fraud_jlab.errors import AwsOperationError, NotFoundError
 from fraud_jlab.modelstore import container_environment, package_for_sagemaker
 from fraud_jlab.tracking import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 from .conftest import Split
 

@@ -9,7 +9,7 @@ import pytest
 from promotion_env import AwsEnv, provision
 
 from fraud_jlab.promotion import ProductionIntegrator
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from evaluated_runs import GATE_METRICS, log_evaluation
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.sandbox import provision_sandbox
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 REGION = "us-east-1"
 BUCKET = "fraud-detection-config"

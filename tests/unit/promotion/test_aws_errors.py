@@ -13,7 +13,7 @@ from promotion_env import REGION, AwsEnv, failing, make_run
 from fraud_jlab import aws
 from fraud_jlab.errors import AccessDenied, AwsOperationError
 from fraud_jlab.promotion import ProductionIntegrator
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class _Raw:

@@ -16,7 +16,7 @@ from promotion_env import BUCKET, AwsEnv, make_run
 from fraud_jlab.errors import ConflictError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY, PromotionLock
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PARAMS = {"eta": "0.2", "num_round": "100", "subsample": "0.9", "colsample_bytree": "0.8"}
 

@@ -17,7 +17,7 @@ from promotion_env import BUCKET, AwsEnv, failing, make_run
 from fraud_jlab.errors import AccessDenied, AwsOperationError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 # (call, step it belongs to, phase): phase "plan" and "pre" fail before anything is
 # written; "backup" after the lock but before production changes; "apply" after;

@@ -17,7 +17,7 @@ from fraud_jlab.promotion import ProductionIntegrator, PromotionPlan, PromotionR
 from fraud_jlab.promotion.gates import GatePolicy, change_words, evaluate_gates
 from fraud_jlab.promotion.noninferiority import Unpaired
 from fraud_jlab.tracking.run import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 class FlagsNothing:

@@ -21,7 +21,7 @@ from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.recovery import RECOVERY_GRACE_SECONDS
 from fraud_jlab.promotion.sandbox import provision_sandbox
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PREFIX = "/fraud-detection/hyperparameters/"
 
@@ -30,7 +30,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from fraud_jlab.config import FraudJlab
     from fraud_jlab.promotion import ProductionIntegrator
-    from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+    from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
     integ = ProductionIntegrator(FraudJlab(), tracker=SqliteTrackerStore(sys.argv[1]))
     integ.ssm_client.meta.events.register(

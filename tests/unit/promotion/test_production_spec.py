@@ -25,7 +25,7 @@ from fraud_jlab.promotion.validation import (
     config_json_schema,
     validate_config_schema,
 )
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 CONFIG_KEY = "production-model-config.yaml"
 PREFIX = "/fraud-detection/hyperparameters/"

@@ -13,7 +13,7 @@ from promotion_env import BUCKET, GOOD_METRICS, AwsEnv, make_run
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.promotion import ProductionIntegrator, PromotionPlan, PromotionRecord
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PREFIX = "/fraud-detection/hyperparameters/"
 

@@ -14,7 +14,7 @@ from fraud_jlab.errors import ConflictError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.recovery import RECOVERY_GRACE_SECONDS
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 BASELINE = {
     "max_depth": "3",

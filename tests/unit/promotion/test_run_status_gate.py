@@ -10,7 +10,7 @@ from promotion_env import GOOD_METRICS, GOOD_PARAMS, AwsEnv
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.models import PromotionRecord
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 def _run(tracker: SqliteTrackerStore, status: str | None) -> str:

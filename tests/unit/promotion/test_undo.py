@@ -8,7 +8,7 @@ from promotion_env import AwsEnv, make_run
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.promotion import ProductionIntegrator, PromotionRecord
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PREFIX = "/fraud-detection/hyperparameters/"
 DEEP = {

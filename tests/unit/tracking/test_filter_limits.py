@@ -16,8 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fraud_jlab.errors import ValidationError
-from fraud_jlab.tracking import sqlite_search
-from fraud_jlab.tracking.filters import (
+from fraud_jlab.tracking.query.filters import (
     MAX_FILTER_COMPARISONS,
     MAX_FILTER_DEPTH,
     MAX_FILTER_IN_ITEMS,
@@ -28,15 +27,15 @@ from fraud_jlab.tracking.filters import (
     Comparison,
     Key,
     Node,
-    compile_filter,
-    compile_predicate,
     parse_filter,
     parse_order_by,
     render_filter,
 )
-from fraud_jlab.tracking.mlflow_search import RunRecord, matches
-from fraud_jlab.tracking.paging import decode_token, fingerprint
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.query.matcher import RunRecord, matches
+from fraud_jlab.tracking.query.paging import decode_token, fingerprint
+from fraud_jlab.tracking.sqlite import search as sqlite_search
+from fraud_jlab.tracking.sqlite.compiler import compile_filter, compile_predicate
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 N_RUNS = 6

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fraud_jlab.errors import ValidationError
-from fraud_jlab.tracking import sqlite_search
-from fraud_jlab.tracking.filters import (
+from fraud_jlab.tracking.query.filters import (
     BoolOp,
     Comparison,
     Key,
@@ -18,7 +17,8 @@ from fraud_jlab.tracking.filters import (
     quote,
     render_filter,
 )
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite import search as sqlite_search
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 ACC = Comparison(Key("metric", "accuracy"), ">=", 0.95)

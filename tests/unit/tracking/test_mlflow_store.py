@@ -16,10 +16,10 @@ from mlflow.tracking import MlflowClient
 
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.mlflow_store import EVENTS_EXPERIMENT, MlflowTrackerStore
+from fraud_jlab.tracking.mlflow.store import EVENTS_EXPERIMENT, MlflowTrackerStore
 from fraud_jlab.tracking.registry import tracker_from_uri
 from fraud_jlab.tracking.run import Run
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 from .conftest import BACKENDS
 
@@ -234,7 +234,7 @@ def test_unusable_tracking_uri_is_a_validation_error() -> None:
 def test_registry_names_the_extra_when_mlflow_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delitem(sys.modules, "fraud_jlab.tracking.mlflow_store")
+    monkeypatch.delitem(sys.modules, "fraud_jlab.tracking.mlflow.store")
     # None in sys.modules makes an import fail as if the package were not installed.
     for name in [m for m in sys.modules if m == "mlflow" or m.startswith("mlflow.")]:
         monkeypatch.setitem(sys.modules, name, None)

@@ -15,8 +15,8 @@ import pytest
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.tracking.registry import tracker_from_uri
 from fraud_jlab.tracking.run import Run
-from fraud_jlab.tracking.sqlite_schema import SCHEMA_VERSION, migrate, schema_version
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.schema import SCHEMA_VERSION, migrate, schema_version
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 NOW = datetime(2026, 5, 1, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -116,7 +116,7 @@ def test_killed_process_leaves_run_running_and_store_usable(tmp_path: Path) -> N
         import os
         from pathlib import Path
         from fraud_jlab.tracking.run import Run
-        from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+        from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
         store = SqliteTrackerStore(Path({str(path)!r}))
         with Run("crash", "victim", tracker=store) as run:
             run.log_parameters({{"max_depth": 7}})

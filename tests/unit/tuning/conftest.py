@@ -10,7 +10,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 from fraud_jlab.tracking.contract import RunSummary, TrackerStore
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 @pytest.fixture(scope="session")

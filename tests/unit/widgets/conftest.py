@@ -17,7 +17,7 @@ from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import set_tracker
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PARAMS = {
     "max_depth": "6",

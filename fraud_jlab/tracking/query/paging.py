@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 
 from fraud_jlab.errors import ValidationError
-from fraud_jlab.tracking.filters import Node, OrderKey, render_filter, render_order_by
+from fraud_jlab.tracking.query.filters import Node, OrderKey, render_filter, render_order_by
 
 MAX_RESULTS_LIMIT = 1000
 #: Longest page token accepted (the tokens this module writes are about 40 characters).

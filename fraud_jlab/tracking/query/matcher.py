@@ -1,10 +1,10 @@
-"""Run search for the MLflow backend: push what MLflow can filter, finish in Python.
+"""In-memory run matching and ordering, for backends whose service cannot evaluate a filter.
 
-MLflow's search cannot count matches, OR conditions, ``IN`` on keys or sort
-"missing last" the way the contract does, so the MLflow store fetches the
-candidate runs (narrowed server-side by the translatable ``AND``-ed conditions)
-and this module evaluates the full filter, orders and pages them with the same
-semantics as the SQLite store: a missing metric/param/tag never matches a
+A backend whose search cannot count matches, OR conditions, ``IN`` on keys or sort
+"missing last" the way the contract does (MLflow, SageMaker Experiments) fetches the
+candidate runs (narrowed server-side by what the service understands) and this
+module evaluates the full filter, orders and pages them with the same semantics
+as the SQLite store: a missing metric/param/tag never matches a
 comparison (only ``IS NULL``), ``LIKE`` is case-sensitive and ``ILIKE`` folds
 ASCII case, runs missing an order key sort last, and the default order is
 newest first.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fraud_jlab.tracking.contract import RunSummary
-from fraud_jlab.tracking.filters import (
+from fraud_jlab.tracking.query.filters import (
     BoolOp,
     Comparison,
     Key,
@@ -31,7 +31,7 @@ from fraud_jlab.tracking.filters import (
 
 @dataclass
 class RunRecord:
-    """The searchable view of one MLflow run (visible tags only)."""
+    """The searchable view of one run (visible tags only)."""
 
     run_id: str
     experiment_name: str
@@ -141,62 +141,6 @@ def conjuncts(node: Node | None) -> list[Node]:
     if isinstance(node, BoolOp) and node.op == "AND":
         return operands(node)
     return [node]
-
-
-_SAFE_TEXT = re.compile(r"[^'\"\\`]*")
-# ``user`` is not here: runs logged by MLflow itself may carry it only in ``user_id``.
-_ATTRIBUTE_TAGS = {"parent_run_id": "mlflow.parentRunId"}
-
-
-def _literal(value: Scalar) -> str | None:
-    if isinstance(value, str):
-        # MLflow's parser has no portable escape for quotes; such values are filtered in Python.
-        return f"'{value}'" if _SAFE_TEXT.fullmatch(value) and value.isascii() else None
-    return repr(value)
-
-
-def to_mlflow_clause(node: Node) -> str | None:
-    """The MLflow filter clause for one comparison when MLflow returns a superset of its matches.
-
-    ``None`` when the comparison must be evaluated in Python only (the final
-    result is always re-checked in Python, so a superset is enough).
-    """
-    if not isinstance(node, Comparison) or "`" in node.key.name:
-        return None
-    key, op = node.key, node.op
-    if key.kind == "metric" and op in ("=", "!=", "<", "<=", ">", ">="):
-        column = f"metrics.`{key.name}`"
-    elif key.kind in ("param", "tag") and op in ("=", "!=", "LIKE", "ILIKE"):
-        column = f"{key.kind}s.`{key.name}`"
-    elif key.kind == "attribute" and key.name in _ATTRIBUTE_TAGS and op in ("=", "LIKE"):
-        column = f"tags.`{_ATTRIBUTE_TAGS[key.name]}`"
-    elif key.kind == "attribute" and key.name == "run_name" and op in ("=", "LIKE"):
-        column = "attributes.run_name"
-    elif (
-        key.kind == "attribute"
-        and key.name in ("start_time", "end_time")
-        and op
-        in (
-            "=",
-            "<",
-            "<=",
-            ">",
-            ">=",
-        )
-    ):
-        column = f"attributes.{key.name}"
-    elif key.kind == "attribute" and key.name == "run_id" and op in ("=", "IN"):
-        values = node.value if isinstance(node.value, tuple) else (node.value,)
-        literals = [_literal(v) for v in values if v is not None]
-        if any(lit is None for lit in literals):
-            return None
-        return "attributes.run_id IN (" + ", ".join(str(lit) for lit in literals) + ")"
-    else:
-        return None
-    if node.value is None or isinstance(node.value, tuple):
-        return None
-    literal = _literal(node.value)
-    return None if literal is None else f"{column} {op} {literal}"
 
 
 # --- ordering and paging ---------------------------------------------------

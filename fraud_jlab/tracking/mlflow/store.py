@@ -10,7 +10,7 @@ prefixes). Events are finished runs of the ``fraud_jlab-events`` experiment
 from searches and listings. Run ids are MLflow's own (32 hex characters).
 
 Search pushes the ``AND``-ed conditions MLflow understands to the server and
-evaluates the full filter, order and paging in Python (``mlflow_search``), since
+evaluates the full filter, order and paging in Python (``query.matcher``), since
 the contract needs a ``total`` and OR/IN/IS NULL/missing-last semantics MLflow
 lacks. Each search therefore reads every candidate run.
 """
@@ -45,18 +45,31 @@ from fraud_jlab.tracking.contract import (
     TrackerEvent,
     TrackerStore,
 )
-from fraud_jlab.tracking.filters import Comparison, parse_filter, parse_order_by
-from fraud_jlab.tracking.inputs import artifact_source, check_key, check_mapping, check_name
-from fraud_jlab.tracking.mlflow_search import (
+from fraud_jlab.tracking.inputs import (
+    artifact_source,
+    check_end_status,
+    check_mapping,
+    check_metrics,
+    check_name,
+    check_payload,
+    from_ms,
+    to_ms,
+)
+from fraud_jlab.tracking.mlflow.search import to_mlflow_clause
+from fraud_jlab.tracking.query.filters import Comparison, parse_filter, parse_order_by
+from fraud_jlab.tracking.query.matcher import (
     RunRecord,
     conjuncts,
     matches,
     sort_runs,
-    to_mlflow_clause,
     value_matches,
 )
-from fraud_jlab.tracking.paging import check_max_results, decode_token, encode_token, fingerprint
-from fraud_jlab.tracking.sqlite_store import from_ms, to_ms
+from fraud_jlab.tracking.query.paging import (
+    check_max_results,
+    decode_token,
+    encode_token,
+    fingerprint,
+)
 
 EVENTS_EXPERIMENT = "fraud_jlab-events"
 #: MLflow stores at most this many characters per param value (the contract allows more).
@@ -265,6 +278,10 @@ class MlflowTrackerStore(TrackerStore):
                 )
         return values
 
+    def check(self) -> None:
+        """One ``search_experiments`` request: raises if the server is down or refuses access."""
+        self._client.search_experiments(max_results=1)
+
     # --- writing -----------------------------------------------------------
     def create_run(
         self,
@@ -336,25 +353,7 @@ class MlflowTrackerStore(TrackerStore):
     def log_metrics(
         self, run_id: str, metrics: Mapping[str, float], *, step: int | None = None
     ) -> None:
-        if not isinstance(metrics, Mapping):
-            raise ValidationError("metrics must be a mapping of name -> number", field="metrics")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-            raise ValidationError(
-                f"step must be a non-negative integer, got {step!r}", field="step"
-            )
-        rows: list[tuple[str, float]] = []
-        for key, value in metrics.items():
-            check_key(key, "metrics")
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValidationError(
-                    f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
-                    field=f"metrics.{key}",
-                )
-            if value != value or value in (float("inf"), -float("inf")):
-                raise ValidationError(
-                    f"metric {key!r} must be finite, got {value}", field=f"metrics.{key}"
-                )
-            rows.append((key, float(value)))
+        rows = check_metrics(metrics, step)
         self._run(run_id)
         now = self._now_ms()
         batch = [Metric(k, v, now, step or 0) for k, v in rows]
@@ -426,11 +425,7 @@ class MlflowTrackerStore(TrackerStore):
                 self._set_tags(run_id, {_tag("datasets"): json.dumps(datasets)})
 
     def end_run(self, run_id: str, status: RunStatus, *, end_time: datetime) -> None:
-        if status not in _STATUS_TO_MLFLOW:
-            raise ValidationError(
-                f"status must be 'completed' or 'failed' to end a run, got {status!r}",
-                field="status",
-            )
+        check_end_status(status)
         end_ms = to_ms(end_time, "end_time")
         with self._lock:
             current = _STATUS_FROM_MLFLOW.get(self._run(run_id).info.status, "failed")
@@ -561,14 +556,7 @@ class MlflowTrackerStore(TrackerStore):
         self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
     ) -> TrackerEvent:
         kind = check_name(kind, "kind")
-        if not isinstance(payload, Mapping):
-            raise ValidationError("payload must be a mapping", field="payload")
-        try:
-            text = json.dumps(dict(payload), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(
-                f"payload must be JSON-serialisable: {exc}", field="payload"
-            ) from None
+        text = check_payload(payload)
         if run_id is not None:
             self._run(run_id)
         experiment_id = self._experiment_id(EVENTS_EXPERIMENT, create=True)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import numbers
 import os
 import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -36,28 +34,16 @@ from fraud_jlab.tracking.contract import (
 )
 from fraud_jlab.tracking.inputs import (
     artifact_source,
-    check_key,
+    check_end_status,
     check_mapping,
+    check_metrics,
     check_name,
+    check_payload,
+    from_ms,
+    to_ms,
 )
-from fraud_jlab.tracking.sqlite_schema import migrate
-from fraud_jlab.tracking.sqlite_search import hydrate, search
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MS = timedelta(milliseconds=1)
-
-
-def to_ms(moment: datetime, field: str) -> int:
-    """Milliseconds since the epoch; naive datetimes are taken as UTC."""
-    if not isinstance(moment, datetime):
-        raise ValidationError(f"{field} must be a datetime", field=field)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH) // _MS
-
-
-def from_ms(ms: int) -> datetime:
-    return _EPOCH + ms * _MS
+from fraud_jlab.tracking.sqlite.schema import migrate
+from fraud_jlab.tracking.sqlite.search import hydrate, search
 
 
 def _compact_json(value: Mapping[str, Any]) -> str:
@@ -232,25 +218,7 @@ class SqliteTrackerStore(TrackerStore):
     def log_metrics(
         self, run_id: str, metrics: Mapping[str, float], *, step: int | None = None
     ) -> None:
-        if not isinstance(metrics, Mapping):
-            raise ValidationError("metrics must be a mapping of name -> number", field="metrics")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-            raise ValidationError(
-                f"step must be a non-negative integer, got {step!r}", field="step"
-            )
-        rows: list[tuple[str, float]] = []
-        for key, value in metrics.items():
-            check_key(key, "metrics")
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValidationError(
-                    f"metric {key!r} must be a number, got {type(value).__name__} {value!r:.60}",
-                    field=f"metrics.{key}",
-                )
-            if not math.isfinite(float(value)):
-                raise ValidationError(
-                    f"metric {key!r} must be finite, got {value}", field=f"metrics.{key}"
-                )
-            rows.append((key, float(value)))
+        rows = check_metrics(metrics, step)
         now, step_value = _now_ms(), step or 0
         with self._write() as conn:
             seq, _ = self._seq(conn, run_id)
@@ -353,11 +321,7 @@ class SqliteTrackerStore(TrackerStore):
             )
 
     def end_run(self, run_id: str, status: RunStatus, *, end_time: datetime) -> None:
-        if status not in ("completed", "failed"):
-            raise ValidationError(
-                f"status must be 'completed' or 'failed' to end a run, got {status!r}",
-                field="status",
-            )
+        check_end_status(status)
         end_ms = to_ms(end_time, "end_time")
         with self._write() as conn:
             seq, current = self._seq(conn, run_id)
@@ -462,14 +426,7 @@ class SqliteTrackerStore(TrackerStore):
         self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
     ) -> TrackerEvent:
         kind = check_name(kind, "kind")
-        if not isinstance(payload, Mapping):
-            raise ValidationError("payload must be a mapping", field="payload")
-        try:
-            text = json.dumps(dict(payload), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(
-                f"payload must be JSON-serialisable: {exc}", field="payload"
-            ) from None
+        text = check_payload(payload)
         now = _now_ms()
         event_id = ids.new_id(now)
         with self._write() as conn:

@@ -14,17 +14,19 @@ from collections.abc import Sequence
 from pydantic import TypeAdapter
 
 from fraud_jlab.tracking.contract import RunsPage, RunSummary
-from fraud_jlab.tracking.filters import (
+from fraud_jlab.tracking.query.filters import Node, OrderKey, parse_filter, parse_order_by
+from fraud_jlab.tracking.query.paging import (
+    check_max_results,
+    decode_token,
+    encode_token,
+    fingerprint,
+)
+from fraud_jlab.tracking.sqlite.compiler import (
     ATTRIBUTE_COLUMNS,
     ENTITY_TABLES,
-    Node,
-    OrderKey,
     compile_filter,
     compile_predicate,
-    parse_filter,
-    parse_order_by,
 )
-from fraud_jlab.tracking.paging import check_max_results, decode_token, encode_token, fingerprint
 
 _NULLABLE = ("end_time", "parent_run_id")
 
