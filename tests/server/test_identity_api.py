@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evaluated_runs import GATE_METRICS, log_evaluation
 from jupyter_server.auth.identity import IdentityProvider, User
 
 from fraud_jlab.server.base import is_generated_anonymous
@@ -26,7 +27,8 @@ def _run(tracker: TrackerStore) -> str:
     now = datetime.now(timezone.utc)
     run_id = tracker.create_run("fraud-detection-optimization", "xgb", user="ds", start_time=now)
     tracker.log_params(run_id, PARAMS)
-    tracker.log_metrics(run_id, {"accuracy": 0.97, "average_precision": 0.8})
+    tracker.log_metrics(run_id, {"accuracy": 0.97, "average_precision": 0.8, **GATE_METRICS})
+    log_evaluation(tracker, run_id)
     tracker.end_run(run_id, "completed", end_time=now)
     return run_id
 

@@ -78,7 +78,10 @@ def test_a_comparison_run_of_each_algorithm_promotes_with_its_own_spec(
     assert model["algorithm"] == algorithm
     assert model["hyperparameters"] == normalise_for_algorithm(algorithm, run.params)
     assert model["run_id"] == model["version"] == run.run_id
-    assert model["threshold"] == 0.5 and model["threshold_rule"] == DEFAULT_THRESHOLD_RULE
+    # the decision threshold the evaluation fitted on its validation rows, and how
+    assert model["threshold"] == run.metrics["threshold"]
+    assert model["threshold_rule"] == run.tags["evaluation.threshold_rule"]
+    assert model["threshold_rule"] != DEFAULT_THRESHOLD_RULE
     assert model["features"] == list(X_test.columns)
     assert model["feature_version"] == "1"
     assert model["dataset_hash"] == run.datasets["training"]
@@ -150,9 +153,10 @@ def test_a_config_written_before_the_spec_still_reads(
     integrator = _integrator(aws_env, tracker)
     view = integrator.current_production()
     assert view.config == old
-    # and a new promotion replaces it with a complete spec
-    record = integrator.promote_run(make_run(tracker), approver="alice", reason="r")
-    assert isinstance(record, PromotionRecord)
+    # and a new promotion replaces it with a complete spec (forced: the old config's run is
+    # not in this tracker, so non-inferiority against it cannot be shown)
+    record = integrator.promote_run(make_run(tracker), approver="alice", reason="r", force=True)
+    assert isinstance(record, PromotionRecord) and record.forced
     assert record.before.config == old and _config(aws_env)["threshold"] == 0.5
 
 
