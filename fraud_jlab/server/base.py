@@ -27,6 +27,7 @@ from fraud_jlab.errors import (
     AwsOperationError,
     ConflictError,
     NotFoundError,
+    PayloadTooLarge,
     ValidationError,
 )
 from fraud_jlab.server.json_body import load_json_body
@@ -130,6 +131,8 @@ def _status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
         return 404, {"message": str(exc), "errors": [], "field": None}
     if isinstance(exc, ConflictError):
         return 409, {"message": str(exc), "errors": [], "field": None}
+    if isinstance(exc, PayloadTooLarge):
+        return 413, {"message": str(exc), "errors": [], "field": "body"}
     if isinstance(exc, AwsOperationError):
         return 502, {"message": str(exc), "errors": [], "field": None}
     if isinstance(exc, HTTPError):
@@ -162,6 +165,18 @@ class FraudJlabHandler(APIHandler):
     def initialize(self, context: FraudJlabContext, **kwargs: Any) -> None:
         super().initialize(**kwargs)
         self._fj_context = context
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Refuse a body over ``max_body_bytes`` (413) for an authenticated caller.
+
+        Unauthenticated requests fall through to the verb's ``@authenticated`` (403), so
+        the size limit never tells an anonymous caller more than "forbidden".
+        """
+        await super().prepare()
+        size = len(self.request.body or b"")
+        limit = self.fraud_settings.max_body_bytes
+        if size > limit and self.current_user is not None:
+            raise PayloadTooLarge(size, limit)
 
     # --- dependencies ------------------------------------------------------
     @property
