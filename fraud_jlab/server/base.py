@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ class FraudJlabContext:
     #: One thread limiter per pool kind (sizes: ``tracker_threads`` / ``aws_threads``),
     #: made per server so slow AWS calls never take the threads tracker reads need.
     limiters: dict[str, anyio.CapacityLimiter] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if not self.limiters:
@@ -65,6 +68,21 @@ class FraudJlabContext:
                 "tracker": anyio.CapacityLimiter(self.settings.tracker_threads),
                 "aws": anyio.CapacityLimiter(self.settings.aws_threads),
             }
+
+    def aws_client(self, service: str) -> Any:
+        """The server's boto3 client for ``service``, made on first use and then shared.
+
+        Making a client costs ~50 ms of CPU and, in a fresh worker thread, a boto3 session
+        another ~300 ms (anyio ends idle worker threads after 10 s, so thread-local caches
+        do not last); a promotions request needing three clients paid that every time.
+        boto3 clients are thread-safe; only their creation is serialised here.
+        """
+        from fraud_jlab import aws
+
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = aws.client(service, self.settings)
+            return self._clients[service]
 
     def limiter(self, pool: PoolKind) -> anyio.CapacityLimiter:
         try:
