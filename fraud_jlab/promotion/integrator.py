@@ -202,7 +202,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         """
         approver = _check_approver(approver)
         reason = validate_reason(reason)
-        target = self.ledger_get(promotion_id)
+        # a failed read of the target happens before anything is written
+        target = self.ledger_get(promotion_id, suffix="Production unchanged: nothing was written.")
         if target.status != "completed":
             raise ValidationError(
                 f"Promotion {promotion_id} has status {target.status!r}; only a completed "
@@ -236,11 +237,12 @@ class ProductionIntegrator(ProductionBuildingBlocks):
             raise
         return PromotionsPage(promotions=records, next_page_token=token, in_progress=pending)
 
-    def ledger_get(self, promotion_id: str) -> PromotionRecord:
+    def ledger_get(self, promotion_id: str, suffix: str = "") -> PromotionRecord:
+        """One ledger record; an AWS failure is mapped with ``suffix`` appended to its message."""
         try:
             return self.ledger.get(promotion_id)
         except StepFailed as exc:
-            self._raise_mapped(exc)
+            self._raise_mapped(exc, suffix)
             raise
 
     def get_promotion(self, promotion_id: str) -> PromotionRecord:
