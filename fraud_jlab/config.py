@@ -184,6 +184,21 @@ class FraudJlab(Configurable):
         ),
     ).tag(config=True)
 
+    max_body_bytes = Int(
+        1_048_576,
+        help=(
+            "Largest request body (bytes) a fraud_jlab REST endpoint accepts; larger bodies "
+            "are answered 413 before they are parsed."
+        ),
+    ).tag(config=True)
+
+    @validate("max_body_bytes")
+    def _body_limit(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if not 1024 <= value <= 1_073_741_824:
+            raise TraitError(f"max_body_bytes must be between 1024 and 1073741824, got {value}")
+        return value
+
     @validate("tracker_threads", "aws_threads", "aws_max_attempts")
     def _positive_int(self, proposal: Any) -> int:
         value = int(proposal["value"])

@@ -11,6 +11,7 @@ NotFoundError    404   an id (run, promotion, experiment, ...) does not exist
 ConflictError    409   another operation holds the lock, or state went stale
 AccessDenied     403   the caller or the AWS role lacks a permission
 AwsOperationError 502  an AWS call failed; says whether production changed
+PayloadTooLarge  413   a request body is larger than the configured limit
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ class AccessDenied(FraudJlabError, PermissionError):
     """A permission is missing (Jupyter user or AWS IAM role)."""
 
 
+class PayloadTooLarge(FraudJlabError):
+    """A request body is larger than ``limit`` bytes (``FraudJlab.max_body_bytes``)."""
+
+    def __init__(self, size: int, limit: int, setting: str = "FraudJlab.max_body_bytes"):
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"Request body is {size} bytes: allowed 0..{limit} bytes (set c.{setting} to change)"
+        )
+
+
 class AwsOperationError(FraudJlabError, RuntimeError):
     """An AWS call failed.
 
@@ -98,5 +110,6 @@ __all__ = [
     "ConflictError",
     "FraudJlabError",
     "NotFoundError",
+    "PayloadTooLarge",
     "ValidationError",
 ]

@@ -234,7 +234,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         approver = _check_approver(approver)
         reason = validate_reason(reason)
         target = check_target(target)
-        record = self.ledger_get(promotion_id)
+        # a failed read of the record happens before anything is written
+        record = self.ledger_get(promotion_id, suffix="Production unchanged: nothing was written.")
         if target == "after":
             if record.status != "completed":
                 raise ValidationError(
@@ -289,11 +290,12 @@ class ProductionIntegrator(ProductionBuildingBlocks):
             promotions=records, next_page_token=token, in_progress=pending, baseline=baseline
         )
 
-    def ledger_get(self, promotion_id: str) -> PromotionRecord:
+    def ledger_get(self, promotion_id: str, suffix: str = "") -> PromotionRecord:
+        """One ledger record; an AWS failure is mapped with ``suffix`` appended to its message."""
         try:
             return self.ledger.get(promotion_id)
         except StepFailed as exc:
-            self._raise_mapped(exc)
+            self._raise_mapped(exc, suffix)
             raise
 
     def get_promotion(self, promotion_id: str) -> PromotionRecord:

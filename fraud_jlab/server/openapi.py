@@ -27,6 +27,7 @@ _ERROR_DESCRIPTIONS = {
     400: "Invalid input; `field` names the offending parameter.",
     403: "Not authenticated or not authorized.",
     404: "Unknown id.",
+    413: "Request body larger than `FraudJlab.max_body_bytes`.",
     409: "Conflicting or stale state (e.g. another promotion in progress).",
     500: "Unexpected server error (details in the server log).",
     502: "An AWS call failed; the message says whether production is unchanged.",
@@ -178,7 +179,8 @@ def build_openapi(
             elif isinstance(body, dict):
                 response["content"] = _json(body)
             entry["responses"][str(status)] = response
-        for status in sorted({*COMMON_ERRORS, *op.errors}):
+        body_errors = (413,) if op.request_model is not None else ()
+        for status in sorted({*COMMON_ERRORS, *op.errors, *body_errors}):
             entry["responses"][str(status)] = {
                 "description": _ERROR_DESCRIPTIONS.get(status, "Error."),
                 "content": _json(error_ref),

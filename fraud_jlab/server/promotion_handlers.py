@@ -98,8 +98,15 @@ class RecoverResponse(BaseModel):
 
 
 def _integrator(handler: FraudJlabHandler) -> ProductionIntegrator:
-    # Built inside the worker thread: boto3 clients are created per request.
-    return ProductionIntegrator(settings=handler.fraud_settings, tracker=handler.tracker)
+    # Built inside the worker thread, with the server's boto3 clients (made once).
+    context = handler._fj_context
+    return ProductionIntegrator(
+        settings=handler.fraud_settings,
+        tracker=handler.tracker,
+        ssm_client=context.aws_client("ssm"),
+        s3_client=context.aws_client("s3"),
+        sfn_client=context.aws_client("stepfunctions"),
+    )
 
 
 def _promote(handler: FraudJlabHandler, body: PromotionRequest, approver: str) -> Any:

@@ -66,10 +66,9 @@ class RunsHandler(FraudJlabHandler):
             "max_results", DEFAULT_MAX_RESULTS, minimum=1, maximum=MAX_RESULTS_LIMIT
         )
         page_token = self.query_str("page_token") or None
-        page = await self.run_blocking(
+        await self.write_model_blocking(
             self.tracker.search_runs, filter_string, order_by, max_results, page_token
         )
-        self.write_model(page)
 
 
 class RunsSearchRequest(BaseModel):
@@ -104,14 +103,13 @@ class RunsSearchHandler(FraudJlabHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         body = self.parse_body(RunsSearchRequest)
-        page = await self.run_blocking(
+        await self.write_model_blocking(
             self.tracker.search_runs,
             body.filter,
             [part.strip() for key in body.order_by for part in key.split(",") if part.strip()],
             body.max_results,
             body.page_token or None,
         )
-        self.write_model(page)
 
 
 class RunHandler(FraudJlabHandler):

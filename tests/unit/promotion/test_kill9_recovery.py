@@ -17,6 +17,7 @@ from promotion_env import GOOD_PARAMS, make_run
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.demo.emulator import start_emulator
+from fraud_jlab.errors import ConflictError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.recovery import RECOVERY_GRACE_SECONDS
@@ -99,6 +100,13 @@ def test_kill_9_mid_promotion_then_recover(tmp_path: Path, monkeypatch: pytest.M
             o["Key"] for o in s3.list_objects_v2(Bucket=settings.config_bucket)["Contents"]
         }
 
+        # the dead process's lock is reported with its holder until it expires
+        with pytest.raises(ConflictError) as held:
+            integ.promote_run(candidate, approver="carol", reason="too early")
+        assert "held by" in str(held.value) and "bob" in str(held.value), str(held.value)
+        assert "Production was not changed" in str(held.value)
+        assert values() == half
+
         later = ProductionIntegrator(
             settings,
             tracker=tracker,
@@ -109,6 +117,10 @@ def test_kill_9_mid_promotion_then_recover(tmp_path: Path, monkeypatch: pytest.M
         [attempt] = later.unfinished_attempts()
         assert attempt.run_id == candidate and attempt.approver == "bob"
         final, recovery = later.recover(approver="ops", reason="kill -9")
+        # the recovery took the dead attempt's lock over and says what it restored
+        assert recovery.rollback_of == final.promotion_id
+        assert f"Recovered unfinished attempts {final.promotion_id}" in (recovery.error or "")
+        assert "restored and verified" in (recovery.error or "")
         assert final.status == "rolled_back" and recovery.kind == "recovery"
         assert values() == before
         assert (
