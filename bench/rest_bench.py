@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 from tracking_bench import machine, run_values
 
 from fraud_jlab.tracking.run import Run
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 def seed(db: Path, n: int) -> float:

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.demo.emulator import default_production_config, provision_resources, start_emulator
 from fraud_jlab.promotion import ProductionIntegrator
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PROMOTABLE_PARAMS = {
     "max_depth": "6",

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from fraud_jlab.tracking.filters import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH
 
 from fraud_jlab.server.base import FraudJlabHandler
 from fraud_jlab.server.openapi import implemented_verbs, openapi_path
 from fraud_jlab.tracking.contract import TrackerStore
+from fraud_jlab.tracking.query.filters import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH
 
 BODY_LIMIT = 4096
 BODY_VERBS = {"post", "put", "patch", "delete"}

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
 from promotion_env import BUCKET, AwsEnv, make_run
 
 from fraud_jlab.errors import AccessDenied, AwsOperationError
 from fraud_jlab.promotion import ProductionIntegrator, PromotionRecord
 from fraud_jlab.promotion.lock import LOCK_KEY
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 
 def _client_error(code: str, status: int) -> Callable[[str], Exception]:

@@ -11,13 +11,13 @@ import textwrap
 import time
 from pathlib import Path
 
-from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 CHILD = textwrap.dedent(
     """
     import sys
     from fraud_jlab.tracking.run import Run
-    from fraud_jlab.tracking.sqlite_store import SqliteTrackerStore
+    from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
     store = SqliteTrackerStore(sys.argv[1])
     for i in range(1_000_000):
