@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.demo.emulator import default_production_config, provision_resources, start_emulator
@@ -130,6 +131,8 @@ def _seed(tracker: SqliteTrackerStore, settings: FraudJlab) -> tuple[list[str], 
         )
         tracker.log_params(run_id, {**PROMOTABLE_PARAMS, "max_depth": str(4 + i)})
         tracker.log_metrics(run_id, {k: v - 0.001 * (4 - i) for k, v in PROMOTABLE_METRICS.items()})
+        tracker.log_metrics(run_id, GATE_METRICS)
+        log_evaluation(tracker, run_id)
         tracker.set_tags(run_id, {"stage": "candidate"})
         tracker.end_run(run_id, "completed", end_time=now)
         ids.append(run_id)

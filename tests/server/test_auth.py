@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import tornado.web
+from evaluated_runs import GATE_METRICS, log_evaluation
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.decorator import authorized
 
@@ -338,8 +339,9 @@ async def _promotable(
             },
         )
         fj_tracker.log_metrics(
-            run_id, {"accuracy": 0.97, "average_precision": 0.81, "auc_roc": 0.98}
+            run_id, {"accuracy": 0.97, "average_precision": 0.81, "auc_roc": 0.98, **GATE_METRICS}
         )
+        log_evaluation(fj_tracker, run_id)
         fj_tracker.end_run(run_id, "completed", end_time=now)
         ids.append(run_id)
     record = ProductionIntegrator(fj_context.settings, tracker=fj_tracker).promote_run(
