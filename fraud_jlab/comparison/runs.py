@@ -46,6 +46,8 @@ from fraud_jlab.evaluation.plots import (
 from fraud_jlab.tracking.contract import RunDetail, TrackerStore
 
 _CI_SUFFIXES = ("_ci_low", "_ci_high")
+#: Metrics that describe the holdout a run was scored on, not the model.
+_HOLDOUT_PREFIX = "holdout_"
 SIGNIFICANCE_LEVEL = 0.05
 DEFAULT_PRIMARY_METRIC = "average_precision"
 UNKNOWN_IDENTITY = "unpaired: holdout identity unknown (older artifact)"
@@ -239,8 +241,13 @@ def compare_runs(
     )
 
 
+def _not_a_model_metric(name: str) -> bool:
+    """CI bounds and descriptions of the holdout (``holdout_n_pos``...): no deltas, no bars."""
+    return name.endswith(_CI_SUFFIXES) or name.startswith(_HOLDOUT_PREFIX)
+
+
 def _metric_names(runs: Any) -> list[str]:
-    names = {m for d in runs for m in d.metrics if not m.endswith(_CI_SUFFIXES)}
+    names = {m for d in runs for m in d.metrics if not _not_a_model_metric(m)}
     head = [m for m in HEADLINE_METRICS if m in names]
     return head + sorted(names - set(head))
 
@@ -299,7 +306,8 @@ def _deltas(
         paired: dict[str, PairedDelta] = {}
         methods: dict[str, Literal["delong", "paired_bootstrap"]] = {}
         scores = holdouts[rid]
-        if _pairing(rid, baseline, scores, base_scores, notes):
+        same_rows = _pairing(rid, baseline, scores, base_scores, notes)
+        if same_rows:
             assert scores is not None and base_scores is not None
             paired, found = paired_deltas(
                 scores.y_true,
@@ -316,7 +324,7 @@ def _deltas(
             }
         run_deltas: list[MetricDelta] = []
         for metric, value in run.metrics.items():
-            if metric.endswith(_CI_SUFFIXES) or metric not in base.metrics:
+            if _not_a_model_metric(metric) or metric not in base.metrics:
                 continue
             role: Literal["primary", "secondary", "descriptive"] = (
                 "primary"
@@ -330,6 +338,7 @@ def _deltas(
                 baseline_value=base.metrics[metric],
                 delta=value - base.metrics[metric],
                 role=role,
+                paired=same_rows,
             )
             if metric in paired:
                 p = paired[metric]

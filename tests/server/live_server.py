@@ -138,7 +138,10 @@ def _seed(tracker: SqliteTrackerStore, settings: FraudJlab) -> tuple[list[str], 
         ids.append(run_id)
     record = ProductionIntegrator(settings, tracker=tracker).promote_run(
         # forced: the provisioned config names a run ("initial") that is not in this tracker
-        ids[-1], approver="seed", reason="baseline for the live server", force=True
+        ids[-1],
+        approver="seed",
+        reason="baseline for the live server",
+        force=True,
     )
     return ids, record.promotion_id
 

@@ -143,6 +143,7 @@ test.describe('fraud_jlab runs sidebar', () => {
       await metrics
         .getByRole('row', { name: new RegExp(`^${METRIC}`) })
         .getByRole('cell')
+        .first()
         .innerText()
     );
     expect(value).toBeGreaterThan(0.5);
@@ -167,9 +168,14 @@ test.describe('fraud_jlab run lineage', () => {
     await runRows(runs).first().click();
     const parent = runs.getByRole('region', { name: 'Run xgboost-tuning' });
     const lineage = parent.getByRole('table', { name: 'Lineage' });
-    // Child runs are listed by name (their ids are in the tooltip)
-    const children = lineage.getByRole('button', { name: /^trial-depth/ });
+    // Child runs are listed by name (their ids are in the tooltip): 4 trials and the refit
+    const children = lineage.getByRole('button', {
+      name: /^xgboost-tuning-trial-/
+    });
     await expect(children).toHaveCount(4);
+    await expect(
+      lineage.getByRole('button', { name: 'xgboost-tuning-refit' })
+    ).toHaveCount(1);
     await expect(children.first()).toHaveAttribute(
       'title',
       /\([0-9A-Z]{26}\)$/
@@ -177,7 +183,9 @@ test.describe('fraud_jlab run lineage', () => {
 
     // Then a child opens, shows the parent link, and Back returns to the parent
     await children.first().click();
-    const child = runs.getByRole('region', { name: /^Run trial-depth/ });
+    const child = runs.getByRole('region', {
+      name: /^Run xgboost-tuning-trial-/
+    });
     await expect(child).toBeVisible();
     await expect(
       child

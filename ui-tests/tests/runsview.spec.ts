@@ -162,22 +162,30 @@ test.describe('fraud_jlab runs grid', () => {
     await expect(parent).toHaveAttribute('aria-expanded', 'false');
     // Trials are not top-level rows
     await expect(
-      grid(view).getByRole('row', { name: /trial-depth/ })
+      grid(view).getByRole('row', { name: /xgboost-tuning-trial-/ })
     ).toHaveCount(0);
 
     // When the parent is expanded
     await view.getByRole('button', { name: 'Expand xgboost-tuning' }).click();
 
-    // Then its 4 trials follow it one level deeper
+    // Then its 4 trials and the refit of the best one follow it one level deeper
     await expect(parent).toHaveAttribute('aria-expanded', 'true');
     const trials = grid(view).locator('[role="row"][aria-level="2"]');
-    await expect(trials).toHaveCount(4);
-    await expect(trials.first()).toContainText('trial-depth');
+    await expect(trials).toHaveCount(5);
+    await expect(
+      trials.filter({ hasText: 'xgboost-tuning-trial-' })
+    ).toHaveCount(4);
+    await expect(
+      trials.filter({ hasText: 'xgboost-tuning-refit' })
+    ).toHaveCount(1);
     // Names everywhere, ids on hover
-    await expect(trials.first().getByRole('cell').nth(1)).toHaveAttribute(
-      'title',
-      /^trial-depth\S+ \([0-9A-Z]{26}\)$/
-    );
+    await expect(
+      trials
+        .filter({ hasText: 'xgboost-tuning-trial-' })
+        .first()
+        .getByRole('cell')
+        .nth(1)
+    ).toHaveAttribute('title', /^xgboost-tuning-trial-\S+ \([0-9A-Z]{26}\)$/);
 
     // And collapse hides them again
     await view.getByRole('button', { name: 'Collapse xgboost-tuning' }).click();
@@ -237,24 +245,28 @@ test.describe('fraud_jlab runs grid', () => {
     );
     const note = detail.getByRole('note');
     await expect(note).toContainText('tuning parent');
-    await expect(note).toContainText('trial-depth');
+    await expect(note).toContainText('xgboost-tuning-refit');
 
     // Children by name, clickable
     const children = detail
       .getByRole('list', { name: 'Child runs' })
       .getByRole('button');
-    await expect(children).toHaveCount(4);
-    await children.first().click();
-    const trial = view.getByRole('region', { name: /^Run trial-depth/ });
+    await expect(children).toHaveCount(5);
+    // the refit is the promotable child: it holds the model and the holdout evaluation
+    await children.filter({ hasText: 'xgboost-tuning-refit' }).click();
+    const trial = view.getByRole('region', {
+      name: /^Run xgboost-tuning-refit/
+    });
     await expect(trial).toBeVisible();
     await expect(trial.getByRole('button', { name: 'Promote…' })).toBeVisible();
 
-    // An artifact opens inline
-    await trial.getByRole('button', { name: 'View model.json' }).click();
+    // An artifact opens inline: the saved XGBoost model (native JSON)
+    const model = 'model/xgboost-model.json';
+    await trial.getByRole('button', { name: `View ${model}` }).click();
     const preview = trial.getByRole('region', {
-      name: 'Preview of model.json'
+      name: `Preview of ${model}`
     });
-    await expect(preview.getByLabel('Artifact model.json')).toContainText(
+    await expect(preview.getByLabel(`Artifact ${model}`)).toContainText(
       '"learner"'
     );
     await expect(

@@ -299,3 +299,21 @@ def test_pr_overlay_has_the_holdout_prevalence_line(
     assert len(traces) == 4 and len(prevalence) == 1
     assert prevalence[0]["y"] == [pytest.approx(y.mean())] * 2
     assert prevalence[0]["name"] == f"prevalence {y.mean():.4%}"
+
+
+def test_holdout_descriptions_are_not_compared_and_paired_runs_say_so_on_every_row(
+    tracker: SqliteTrackerStore, three_runs: dict[str, str]
+) -> None:
+    # Given two runs evaluated on the same holdout (they record holdout_n_pos and friends)
+    good = tracker.get_run(three_runs["good"])
+    assert {"holdout_n_pos", "holdout_fraud_rate"} <= set(good.metrics)
+    result = compare_runs(
+        [three_runs["good"], three_runs["bad"]], baseline_run_id=three_runs["bad"], tracker=tracker
+    )
+    # Then the holdout's own numbers are neither deltas nor bars: they describe the data
+    assert not any(d.metric.startswith("holdout_") for d in result.deltas)
+    assert not any(m.startswith("holdout_") for m in result.metric_names)
+    # and every delta row of the pair is marked paired, tested or not (no "different holdouts")
+    assert result.deltas and all(d.paired for d in result.deltas)
+    untested = [d for d in result.deltas if d.ci_low is None]
+    assert all(d.role == "descriptive" for d in untested)
