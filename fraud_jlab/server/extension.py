@@ -62,29 +62,15 @@ def collect_routes(
     return table
 
 
-def check_unfinished(
-    settings: FraudJlab,
-    tracker: Any,
-    log: logging.Logger | Any,
-    clients: Callable[[str], Any] | None = None,
-) -> int:
+def check_unfinished(settings: FraudJlab, tracker: Any, log: logging.Logger | Any) -> int:
     """Log a warning per unfinished promotion (its process died); returns how many.
 
-    ``clients`` (the server's shared boto3 clients by service) avoids making a second set.
     Never raises: a failure (no AWS credentials, no bucket) is only logged.
     """
     try:
         from fraud_jlab.promotion import ProductionIntegrator
 
-        shared: dict[str, Any] = {}
-        if clients is not None:
-            shared = {
-                "ssm_client": clients("ssm"),
-                "s3_client": clients("s3"),
-                "sfn_client": clients("stepfunctions"),
-            }
-        integrator = ProductionIntegrator(settings=settings, tracker=tracker, **shared)
-        pending = integrator.unfinished_attempts()
+        pending = ProductionIntegrator(settings=settings, tracker=tracker).unfinished_attempts()
     except Exception as exc:
         log.info("fraud_jlab: could not check for unfinished promotions: %s", exc)
         return 0
@@ -98,15 +84,12 @@ def check_unfinished(
 
 
 def start_unfinished_check(
-    settings: FraudJlab,
-    tracker: Any,
-    log: logging.Logger | Any,
-    clients: Callable[[str], Any] | None = None,
+    settings: FraudJlab, tracker: Any, log: logging.Logger | Any
 ) -> threading.Thread:
     """Run :func:`check_unfinished` in a daemon thread (start-up never waits on AWS)."""
     thread = threading.Thread(
         target=check_unfinished,
-        args=(settings, tracker, log, clients),
+        args=(settings, tracker, log),
         name="fraud-jlab-unfinished-check",
         daemon=True,
     )
@@ -134,9 +117,7 @@ class FraudJlabExtension(ExtensionApp):
             redact_uri(settings.tracking_uri),
         )
 
-        self.unfinished_check = start_unfinished_check(
-            settings, tracker, self.log, clients=self.fraud_context.aws_client
-        )
+        self.unfinished_check = start_unfinished_check(settings, tracker, self.log)
 
     def initialize_handlers(self) -> None:
         for path, handler in self.fraud_context.routes:
