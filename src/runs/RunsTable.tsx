@@ -1,9 +1,9 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import React, { useEffect, useRef } from 'react';
+import React from 'react';
 
 import { IRunSummary } from '../api';
 import { formatMetric, formatTime } from './format';
 import { RunsModel, ISortState } from './model';
+import { usePagedRows } from './hooks';
 
 /** Height of one table row in pixels (kept in sync with style/runs.css). */
 export const ROW_HEIGHT = 28;
@@ -112,31 +112,16 @@ export function RunsTable(props: { model: RunsModel }): JSX.Element {
     ...otherColumns
   ];
   const template = `32px ${columns.map(c => `${c.width}px`).join(' ')}`;
-  const scrollRef = useRef<HTMLDivElement>(null);
-
-  const virtualizer = useVirtualizer({
+  // A new filter/order starts at the top.
+  const { scrollRef, virtualizer } = usePagedRows({
     count: runs.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12
+    rowHeight: ROW_HEIGHT,
+    overscan: 12,
+    prefetch: PREFETCH_ROWS,
+    source: model,
+    resetKeys: [model.filter, sort?.key, sort?.direction]
   });
   const items = virtualizer.getVirtualItems();
-  const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
-
-  useEffect(() => {
-    if (
-      model.hasMore &&
-      !model.loading &&
-      lastIndex >= runs.length - PREFETCH_ROWS
-    ) {
-      void model.loadMore();
-    }
-  }, [lastIndex, runs.length, model.hasMore, model.loading]);
-
-  // A new filter/order starts at the top.
-  useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 });
-  }, [model.filter, sort?.key, sort?.direction]);
 
   return (
     <div

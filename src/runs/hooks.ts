@@ -1,5 +1,11 @@
 import { CommandRegistry } from '@lumino/commands';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useVirtualizer, Virtualizer } from '@tanstack/react-virtual';
+import React, {
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore
+} from 'react';
 
 import { RunsModel } from './model';
 
@@ -32,4 +38,48 @@ export function useHasCommand(commands: CommandRegistry, id: string): boolean {
     };
   }, [commands, id]);
   return has;
+}
+
+/** What a server-paged list offers {@link usePagedRows}: more rows on demand. */
+export interface IPagedSource {
+  readonly hasMore: boolean;
+  readonly loading: boolean;
+  loadMore(): Promise<void>;
+}
+
+/**
+ * Virtualised rows over a server-paged list: the next page is fetched when
+ * the last rendered row comes within `prefetch` rows of the end, and a new
+ * filter or order (`resetKeys`) scrolls back to the top.
+ */
+export function usePagedRows(options: {
+  count: number;
+  rowHeight: number;
+  overscan: number;
+  prefetch: number;
+  source: IPagedSource;
+  resetKeys: unknown[];
+}): {
+  scrollRef: React.RefObject<HTMLDivElement>;
+  virtualizer: Virtualizer<HTMLDivElement, Element>;
+} {
+  const { count, rowHeight, overscan, prefetch, source, resetKeys } = options;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
+  useEffect(() => {
+    if (source.hasMore && !source.loading && lastIndex >= count - prefetch) {
+      void source.loadMore();
+    }
+  }, [lastIndex, count, source.hasMore, source.loading]);
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, resetKeys);
+  return { scrollRef, virtualizer };
 }

@@ -1,16 +1,10 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import React, {
-  useEffect,
-  useRef,
-  useState,
-  useSyncExternalStore
-} from 'react';
+import React, { useState, useSyncExternalStore } from 'react';
 
 import { IRunSummary } from '../api';
 import { formatTime } from '../runs/format';
-import { useRunsModel } from '../runs/hooks';
+import { usePagedRows, useRunsModel } from '../runs/hooks';
 import { ISortState } from '../runs/model';
 import {
   CI_HIGH_SUFFIX,
@@ -324,7 +318,6 @@ export function RunsGrid(props: {
   const [chooser, setChooser] = useState(false);
   const [dragged, setDragged] = useState<string | null>(null);
   const [liveWidths, setLiveWidths] = useState<Record<string, number>>({});
-  const scrollRef = useRef<HTMLDivElement>(null);
 
   const visible = model.columns
     .filter(c => !c.hidden)
@@ -347,26 +340,15 @@ export function RunsGrid(props: {
     }
   };
 
-  const virtualizer = useVirtualizer({
+  const { scrollRef, virtualizer } = usePagedRows({
     count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => GRID_ROW_HEIGHT,
-    overscan: 8
+    rowHeight: GRID_ROW_HEIGHT,
+    overscan: 8,
+    prefetch: PREFETCH_ROWS,
+    source: runs,
+    resetKeys: [runs.filter, sort?.key, sort?.direction]
   });
   const items = virtualizer.getVirtualItems();
-  const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
-  useEffect(() => {
-    if (
-      runs.hasMore &&
-      !runs.loading &&
-      lastIndex >= rows.length - PREFETCH_ROWS
-    ) {
-      void runs.loadMore();
-    }
-  }, [lastIndex, rows.length, runs.hasMore, runs.loading]);
-  useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 });
-  }, [runs.filter, sort?.key, sort?.direction]);
 
   const selected = runs.selectedRunIds;
   const stack = runs.detailStack;
