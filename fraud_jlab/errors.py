@@ -12,6 +12,7 @@ ConflictError    409   another operation holds the lock, or state went stale
 AccessDenied     403   the caller or the AWS role lacks a permission
 AwsOperationError 502  an AWS call failed; says whether production changed
 PayloadTooLarge  413   a request body is larger than the configured limit
+TrackerUnavailable 503 the experiment tracker did not answer (URI redacted, cause)
 """
 
 from __future__ import annotations
@@ -104,6 +105,19 @@ class AwsOperationError(FraudJlabError, RuntimeError):
         super().__init__(message)
 
 
+class TrackerUnavailable(FraudJlabError):
+    """The experiment tracker (an MLflow server, SageMaker) could not be reached in time.
+
+    The message names the tracker's URI with credentials redacted and the cause;
+    nothing was written by the call that failed.
+    """
+
+    def __init__(self, uri: str, cause: str):
+        self.uri = uri
+        self.cause = cause
+        super().__init__(f"The tracker at {uri} did not answer: {cause}")
+
+
 __all__ = [
     "AccessDenied",
     "AwsOperationError",
@@ -111,5 +125,6 @@ __all__ = [
     "FraudJlabError",
     "NotFoundError",
     "PayloadTooLarge",
+    "TrackerUnavailable",
     "ValidationError",
 ]

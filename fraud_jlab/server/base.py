@@ -31,6 +31,7 @@ from fraud_jlab.errors import (
     ConflictError,
     NotFoundError,
     PayloadTooLarge,
+    TrackerUnavailable,
     ValidationError,
 )
 from fraud_jlab.identity import Identity, JupyterUser, resolve_identity
@@ -156,6 +157,8 @@ def _status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
         return 413, {"message": str(exc), "errors": [], "field": "body"}
     if isinstance(exc, AwsOperationError):
         return 502, {"message": str(exc), "errors": [], "field": None}
+    if isinstance(exc, TrackerUnavailable):
+        return 503, {"message": str(exc), "errors": [], "field": None}
     if isinstance(exc, HTTPError):
         status = exc.status_code
         message = exc.log_message or exc.reason or responses.get(status, "Error")

@@ -21,8 +21,8 @@ from fraud_jlab.server.api_models import ErrorBody
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 HTTP_VERBS = ("get", "post", "put", "patch", "delete")
-#: Errors every operation may answer (bad input, no token / not authorized, bug).
-COMMON_ERRORS = (400, 403, 500)
+#: Errors every operation may answer (bad input, no token / not authorized, bug, tracker down).
+COMMON_ERRORS = (400, 403, 500, 503)
 _ERROR_DESCRIPTIONS = {
     400: "Invalid input; `field` names the offending parameter.",
     403: "Not authenticated or not authorized.",
@@ -31,6 +31,7 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicting or stale state (e.g. another promotion in progress).",
     500: "Unexpected server error (details in the server log).",
     502: "An AWS call failed; the message says whether production is unchanged.",
+    503: "The experiment tracker did not answer; the message names its URI and the cause.",
 }
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^()]*\)")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import pytest
 
 from fraud_jlab.server.tracker_handlers import TrackerStatus, tracker_status
+from fraud_jlab.tracking.mlflow.http import HTTP_DEFAULTS
 
 
 async def test_tracker_route_names_backend_and_uri(fj_api: Any, fj_tracking_uri: str) -> None:
@@ -37,8 +39,9 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def unreachable_uri(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "3")
+    # fraud_jlab's own bounds apply (tracking/mlflow/http.py), not the test's
+    for name in HTTP_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
     return f"mlflow+http://user:s3cret@127.0.0.1:{_closed_port()}"
 
 
@@ -54,6 +57,22 @@ class TestUnreachable:
         assert body["uri"].startswith("mlflow+http://***@127.0.0.1:")
         assert "s3cret" not in repr(body)
         assert "Connection" in body["error"] or "connect" in body["error"].lower()
+
+    async def test_runs_of_an_unreachable_tracker_are_a_fast_503_naming_uri_and_cause(
+        self, fj_api: Any
+    ) -> None:
+        started = time.perf_counter()
+        status, body = await fj_api("GET", "runs")
+        elapsed = time.perf_counter() - started
+        print(f"\nGET runs on an unreachable MLflow server: {status} after {elapsed:.1f} s")
+        assert status == 503, body
+        assert body["message"].startswith("The tracker at mlflow+http://***@127.0.0.1:") or (
+            body["message"].startswith("The tracker at http://***@127.0.0.1:")
+        ), body["message"]
+        assert "did not answer" in body["message"] and "Connection refused" in body["message"]
+        assert "s3cret" not in repr(body)
+        # MLflow's own defaults (120 s timeout, 7 retries, backoff 2) took about 246 s here
+        assert elapsed < 20
 
 
 def test_status_of_a_tracker_that_denies_access() -> None:

@@ -55,6 +55,7 @@ from fraud_jlab.tracking.inputs import (
     from_ms,
     to_ms,
 )
+from fraud_jlab.tracking.mlflow.http import GuardedClient, apply_http_bounds, is_http_uri
 from fraud_jlab.tracking.mlflow.search import to_mlflow_clause
 from fraud_jlab.tracking.query.filters import Comparison, parse_filter, parse_order_by
 from fraud_jlab.tracking.query.matcher import (
@@ -120,7 +121,11 @@ class MlflowTrackerStore(TrackerStore):
             # MLflow's SQL store module triggers a SQLAlchemy deprecation warning on import.
             warnings.filterwarnings("ignore", message=".*noload.*", category=DeprecationWarning)
             try:
-                self._client = MlflowClient(tracking_uri=self.tracking_uri)
+                if is_http_uri(self.tracking_uri):
+                    apply_http_bounds()
+                self._client: Any = GuardedClient(
+                    MlflowClient(tracking_uri=self.tracking_uri), self.tracking_uri
+                )
                 # A server may be down now and up later; a database store is opened right away.
                 if not self.tracking_uri.startswith(("http://", "https://", "databricks")):
                     self._client.search_experiments(max_results=1)
