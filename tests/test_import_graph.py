@@ -18,6 +18,7 @@ one that is still listed (remove it then).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,3 +260,50 @@ def test_a_ui_import_in_the_core_and_an_import_of_the_root_are_found(tmp_path: P
         ("fraud_jlab.server.h", True),
     ]
     assert [i.module for i in found if i.target == PACKAGE] == ["fraud_jlab.core.m"]
+
+
+# --- the README's "parts" table -----------------------------------------------------------------
+
+README = ROOT.parent / "README.md"
+
+
+def readme_parts(text: str) -> dict[str, set[str]]:
+    """``package -> may import`` from the README's "parts" table (rows naming ``fraud_jlab.x``)."""
+    section = text.split("## The parts", 1)[1].split("\n## ", 1)[0]
+    parts: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`fraud_jlab."):
+            continue
+        name = cells[0].strip("`").split(".", 1)[1]
+        # "modelstore (only ...)": the first backticked word of each comma-separated item
+        parts[name] = {m.group(1) for m in re.finditer(r"`(\w+)`", cells[2])}
+    return parts
+
+
+def test_the_readme_parts_table_matches_the_packages_and_their_imports(
+    found: list[Import],
+) -> None:
+    parts = readme_parts(README.read_text(encoding="utf-8"))
+    packages = {
+        p.stem if p.is_file() else p.name
+        for p in ROOT.iterdir()
+        if (p.suffix == ".py" and p.name != "__init__.py" and not p.name.startswith("_"))
+        or (p.is_dir() and (p / "__init__.py").exists())
+    }
+    assert set(parts) == packages
+    extra = {f"{a} -> {b}" for (a, b) in package_edges(found) if b not in parts.get(a, set())}
+    assert extra == set(), "imports the README's parts table does not allow"
+
+
+def test_an_import_the_table_does_not_allow_is_found(tmp_path: Path) -> None:
+    found = _fake_package(tmp_path, {"a.py": "from fraud_jlab import b\n", "b.py": ""})
+    table = (
+        "## The parts\n\n| package | what | may import |\n|---|---|---|\n"
+        "| `fraud_jlab.a` | A | — |\n| `fraud_jlab.b` | B | `a` (only for `x.y`) |\n\n## Next\n"
+    )
+    parts = readme_parts(table)
+    assert parts == {"a": set(), "b": {"a"}}
+    assert [arrow for arrow in package_edges(found) if arrow[1] not in parts[arrow[0]]] == [
+        ("a", "b")
+    ]
