@@ -14,6 +14,7 @@ here only overrides the region when set.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,30 @@ ENV_PREFIX = "FRAUD_JLAB_"
 
 
 def _default_data_dir() -> Path:
-    """The user's Jupyter data dir (``jupyter --data-dir``) without importing jupyter_core eagerly."""
-    env = os.environ.get("JUPYTER_DATA_DIR")
-    if env:
-        return Path(env)
-    try:
-        from jupyter_core.paths import jupyter_data_dir
+    """The user's Jupyter data dir, as ``jupyter --data-dir`` prints it.
 
-        return Path(jupyter_data_dir())
-    except ImportError:  # pragma: no cover - jupyter_core ships with jupyter_server
-        return Path.home() / ".local" / "share" / "jupyter"
+    The rules of ``jupyter_core.paths.jupyter_data_dir`` (tested against it), so that the
+    core does not import Jupyter: ``JUPYTER_DATA_DIR``; with ``JUPYTER_PLATFORM_DIRS`` set,
+    platformdirs' user data dir; else ``~/Library/Jupyter`` (macOS),
+    ``%APPDATA%/jupyter`` (Windows) or ``$XDG_DATA_HOME/jupyter`` (default ``~/.local/share``).
+    """
+    env = os.environ
+    if env.get("JUPYTER_DATA_DIR"):
+        return Path(env["JUPYTER_DATA_DIR"])
+    platform_dirs = env.get("JUPYTER_PLATFORM_DIRS", "")
+    if platform_dirs and platform_dirs.lower() not in ("no", "n", "false", "off", "0", "0.0"):
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("jupyter", appauthor=False))
+    home = Path("~").expanduser().resolve()
+    if sys.platform == "darwin":
+        return home / "Library" / "Jupyter"
+    if sys.platform == "win32":
+        appdata = env.get("APPDATA")
+        if appdata:
+            return Path(appdata, "jupyter").resolve()
+        return Path(env.get("JUPYTER_CONFIG_DIR") or home / ".jupyter") / "data"
+    return Path(env.get("XDG_DATA_HOME") or home / ".local" / "share") / "jupyter"
 
 
 class FraudJlab(Configurable):

@@ -60,17 +60,8 @@ export interface IRunsPage {
   runs: IRunSummary[];
   next_page_token: string | null;
   total: number;
-}
-
-/** Query of `GET runs`. */
-export interface IRunsQuery {
-  /** Filter expression, e.g. `metrics.auc_roc >= 0.9 and status = 'completed'`. */
-  filter?: string;
-  /** Order keys, e.g. `['metrics.auc_roc DESC']`. */
-  orderBy?: string[];
-  /** 1..1000, server default 100. */
-  maxResults?: number;
-  pageToken?: string | null;
+  /** The part of the filter the tracking service could not evaluate (the backend did); null when none. */
+  client_side_filter: string | null;
 }
 
 /** An experiment (a named group of runs). */
@@ -87,7 +78,7 @@ export interface IExperimentsResponse {
 }
 
 /** `GET info`. */
-export interface IServerInfo {
+export interface IInfoResponse {
   version: string;
   settings: JSONObject;
   tracking_backend: string;
@@ -117,7 +108,7 @@ export interface IPlotlyFigure {
   layout: JSONObject;
 }
 
-export interface ICompareRun {
+export interface IComparedRun {
   run_id: string;
   run_name: string;
   experiment_name: string;
@@ -128,28 +119,39 @@ export interface ICompareRun {
 export interface IMetricDelta {
   run_id: string;
   metric: string;
-  value: number | null;
-  baseline_value: number | null;
-  delta: number | null;
+  value: number;
+  baseline_value: number;
+  delta: number;
   ci_low: number | null;
   ci_high: number | null;
   significant: boolean | null;
   /** True when both runs stored holdout scores on the same holdout. */
   paired: boolean;
+  /** How the CI / p-value was computed; null when not paired. */
+  method: 'delong' | 'paired_bootstrap' | null;
+  /** The primary metric is tested; secondary ones are Holm-adjusted; the rest are descriptive. */
+  role: 'primary' | 'secondary' | 'descriptive';
+  p_value: number | null;
+  p_adjusted: number | null;
+}
+
+/** The figures of `POST compare` (null when the runs lack the data for one). */
+export interface ICompareFigures {
+  metric_bars: IPlotlyFigure;
+  roc: IPlotlyFigure | null;
+  pr: IPlotlyFigure | null;
+  parallel_coordinates: IPlotlyFigure | null;
 }
 
 /** `POST compare` response. */
 export interface ICompareResult {
-  runs: ICompareRun[];
+  runs: IComparedRun[];
   baseline_run_id: string | null;
   metric_names: string[];
   deltas: IMetricDelta[];
-  figures: {
-    metric_bars: IPlotlyFigure;
-    roc: IPlotlyFigure | null;
-    pr: IPlotlyFigure | null;
-    parallel_coordinates: IPlotlyFigure | null;
-  };
+  /** The metric the comparison's test is about (e.g. average_precision). */
+  primary_metric: string;
+  figures: ICompareFigures;
   notes: string[];
 }
 
@@ -158,6 +160,8 @@ export interface ICompareResult {
 /** `POST promotions` body. */
 export interface IPromotionRequest {
   run_id: string;
+  /** The run's experiment, when the client knows it (saves a lookup). */
+  experiment_name?: string | null;
   /** Required for a real promotion; optional for a dry run. */
   reason?: string;
   trigger_pipeline?: boolean;
@@ -165,7 +169,7 @@ export interface IPromotionRequest {
   force?: boolean;
 }
 
-export interface IGateResult {
+export interface IGate {
   name: string;
   passed: boolean;
   detail: string;
@@ -177,7 +181,7 @@ export interface IGateResult {
   n_pos?: number | null;
 }
 
-export interface ISsmDiffEntry {
+export interface ISsmDiff {
   path: string;
   current: string | null;
   new: string;
@@ -188,16 +192,25 @@ export interface ISsmDiffEntry {
 export interface IPromotionPlan {
   run_id: string;
   hyperparameters: Record<string, string>;
-  gates: IGateResult[];
+  gates: IGate[];
   gates_passed: boolean;
-  diff: {
-    ssm: ISsmDiffEntry[];
-    config: { current: JSONObject | null; new: JSONObject };
-  };
+  diff: IPlanDiff;
+}
+
+/** What a promotion would change. */
+export interface IPlanDiff {
+  ssm: ISsmDiff[];
+  config: IConfigDiff;
+}
+
+/** The production config file now and after the promotion. */
+export interface IConfigDiff {
+  current: JSONObject | null;
+  new: JSONObject;
 }
 
 /** Production state captured before/after a promotion. */
-export interface IProductionSnapshot {
+export interface IProductionState {
   ssm: Record<string, string | null>;
   config: JSONObject | null;
 }
@@ -215,11 +228,11 @@ export interface IPromotionRecord {
   forced: boolean;
   /** The failed gates a forced promotion overrode. */
   forced_gates?: string[];
-  gates: IGateResult[];
+  gates: IGate[];
   metrics: Record<string, number>;
   hyperparameters: Record<string, string>;
-  before: IProductionSnapshot;
-  after: IProductionSnapshot;
+  before: IProductionState;
+  after: IProductionState;
   parameter_store_backup_key: string;
   config_file_backup_key: string | null;
   pipeline_execution_arn: string | null;
@@ -238,7 +251,7 @@ export type RollbackTarget = 'before' | 'after';
 export interface IBaselineEntry {
   promotion_id: string;
   timestamp: string;
-  state: IProductionSnapshot;
+  state: IProductionState;
   parameter_store_backup_key: string;
   config_file_backup_key: string | null;
 }
@@ -283,7 +296,7 @@ export interface IRollbackRequest {
 }
 
 /** `GET production`. */
-export interface IProductionState {
+export interface IProductionView {
   ssm: Record<string, string | null>;
   config: JSONObject | null;
   promotion: IPromotionRecord | null;

@@ -8,7 +8,7 @@ import {
   IErrorBody,
   IExperimentsResponse,
   IIdentity,
-  IProductionState,
+  IProductionView,
   IRecoverRequest,
   IRecoverResponse,
   IPromotionPlan,
@@ -19,11 +19,10 @@ import {
   IRunActions,
   IRunDetail,
   IRunsPage,
-  IRunsQuery,
-  IServerInfo,
+  IInfoResponse,
   ITrackerStatus
 } from './api';
-import { IFraudJlabService } from './tokens';
+import { IFraudJlabService, IRunsQuery } from './tokens';
 
 /** URL segment under the server's base URL where the fraud_jlab API lives. */
 export const API_NAMESPACE = 'fraud-jlab/api';
@@ -122,8 +121,8 @@ export class FraudJlabService implements IFraudJlabService {
     return requestAPI<T>(path, init, this.serverSettings);
   }
 
-  getInfo(): Promise<IServerInfo> {
-    return this.requestAPI<IServerInfo>('info');
+  getInfo(): Promise<IInfoResponse> {
+    return this.requestAPI<IInfoResponse>('info');
   }
 
   getTracker(): Promise<ITrackerStatus> {
@@ -277,8 +276,8 @@ export class FraudJlabService implements IFraudJlabService {
     return this.requestAPI<IIdentity>('identity');
   }
 
-  getProduction(): Promise<IProductionState> {
-    return this.requestAPI<IProductionState>('production');
+  getProduction(): Promise<IProductionView> {
+    return this.requestAPI<IProductionView>('production');
   }
 
   async recover(request: IRecoverRequest): Promise<IRecoverResponse> {

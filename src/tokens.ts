@@ -8,7 +8,7 @@ import {
   ICompareResult,
   IExperimentsResponse,
   IIdentity,
-  IProductionState,
+  IProductionView,
   IRecoverRequest,
   IRecoverResponse,
   IPromotionPlan,
@@ -19,10 +19,20 @@ import {
   IRunActions,
   IRunDetail,
   IRunsPage,
-  IRunsQuery,
-  IServerInfo,
+  IInfoResponse,
   ITrackerStatus
 } from './api';
+
+/** Query of `GET runs` (client-side options; sent as query parameters). */
+export interface IRunsQuery {
+  /** Filter expression, e.g. `metrics.auc_roc >= 0.9 and status = 'completed'`. */
+  filter?: string;
+  /** Order keys, e.g. `['metrics.auc_roc DESC']`. */
+  orderBy?: string[];
+  /** 1..1000, server default 100. */
+  maxResults?: number;
+  pageToken?: string | null;
+}
 
 /** Every command fraud_jlab registers. */
 export namespace CommandIDs {
@@ -63,7 +73,7 @@ export interface IFraudJlabService {
   /** Low-level call: `path` is relative to `<base_url>fraud-jlab/api/`. */
   requestAPI<T>(path: string, init?: RequestInit): Promise<T>;
 
-  getInfo(): Promise<IServerInfo>;
+  getInfo(): Promise<IInfoResponse>;
   /** `GET tracker`: backend, redacted URI, reachability and cause. */
   getTracker(): Promise<ITrackerStatus>;
   listRuns(query?: IRunsQuery, signal?: AbortSignal): Promise<IRunsPage>;
@@ -100,7 +110,7 @@ export interface IFraudJlabService {
     promotionId: string,
     request: IRollbackRequest
   ): Promise<IPromotionRecord>;
-  getProduction(): Promise<IProductionState>;
+  getProduction(): Promise<IProductionView>;
   /** `GET identity`: the approver production changes are recorded under. */
   getIdentity(): Promise<IIdentity>;
   /** `POST production/recover`: restore production from attempts whose process died. */

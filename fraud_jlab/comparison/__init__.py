@@ -16,11 +16,11 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "ALGORITHMS": "algorithms",
-    "AlgorithmSpec": "algorithms",
+    "ALGORITHMS": "estimators",
+    "AlgorithmSpec": "estimators",
     "ComparisonResult": "algorithms",
     "compare_algorithms": "algorithms",
-    "default_algorithms": "algorithms",
+    "default_algorithms": "estimators",
     "ComparedRun": "runs",
     "CompareFigures": "runs",
     "CompareResult": "runs",

@@ -12,15 +12,12 @@ Example::
 
 from __future__ import annotations
 
-import io
 import math
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import plots
@@ -31,14 +28,10 @@ from fraud_jlab.evaluation.bootstrap import (
 )
 from fraud_jlab.evaluation.delong import paired_deltas
 from fraud_jlab.evaluation.holdout import (
-    HOLDOUT_ARTIFACT,
-    holdout_hash,
     holdout_identity,
-    holdout_scores_npz,
 )
 from fraud_jlab.evaluation.intervals import ranking_intervals
 from fraud_jlab.evaluation.metrics import (
-    HEADLINE_METRICS,
     as_labels,
     as_scores,
     check_target_fpr,
@@ -47,14 +40,12 @@ from fraud_jlab.evaluation.metrics import (
     confusion_counts,
     cost_optimal_threshold,
 )
+from fraud_jlab.evaluation.run_logging import log_evaluation, log_threshold
+from fraud_jlab.evaluation.threshold_choice import choose_threshold, column_amounts
 from fraud_jlab.evaluation.thresholds import (
     DEFAULT_RULE,
     SplitKind,
     ThresholdRule,
-    ThresholdSelection,
-    rows_digest,
-    select_threshold,
-    validation_split,
 )
 
 if TYPE_CHECKING:
@@ -326,7 +317,7 @@ class ModelEvaluator:
         cm = confusion_counts(y, score >= thr)
         amounts = self._amounts(X_test, "X_test")
         identity = holdout_identity(X_test, y, row_ids)
-        selection, val_rows = self._select_threshold(
+        selection, val_rows, self._no_split = choose_threshold(
             model,
             y,
             score,
@@ -339,6 +330,11 @@ class ModelEvaluator:
             fraction=validation_fraction,
             split=split,
             time_column=time_column,
+            target_fpr=self.target_fpr,
+            fn_cost=self.fn_cost,
+            fp_cost=self.fp_cost,
+            random_state=int(self.random_state),
+            amount_column=self.amount_column,
         )
         if selection is not None and val_rows is not None:
             cost = cost_optimal_threshold(
@@ -388,8 +384,10 @@ class ModelEvaluator:
         meets = self.meets_production_threshold(metrics)
         self.check_accuracy(metrics, run)
         if run is not None:
-            self._log(run, y, score, metrics, cis, figures, thr, meets, identity)
-            self._log_threshold(run, selection, val_rows)
+            log_evaluation(
+                run, y, score, metrics, cis, figures, thr, meets, identity, self.target_fpr
+            )
+            log_threshold(run, selection, val_rows, self._no_split)
         return {
             "metrics": metrics,
             "confusion_matrix": cm.tolist(),
@@ -406,185 +404,4 @@ class ModelEvaluator:
         }
 
     def _amounts(self, X: Any, name: str) -> np.ndarray[Any, Any] | None:
-        if self.amount_column is None:
-            return None
-        if not hasattr(X, "columns") or self.amount_column not in X.columns:
-            raise ValidationError(
-                f"{name} has no column {self.amount_column!r} (amount_column)",
-                field="amount_column",
-            )
-        return np.asarray(X[self.amount_column], dtype=np.float64)
-
-    def _select_threshold(
-        self,
-        model: Any,
-        y: np.ndarray[Any, Any],
-        score: np.ndarray[Any, Any],
-        amounts: np.ndarray[Any, Any] | None,
-        X_test: Any,
-        identity: str,
-        *,
-        X_val: Any,
-        y_val: Any,
-        rule: ThresholdRule,
-        fraction: float,
-        split: SplitKind,
-        time_column: str,
-    ) -> tuple[ThresholdSelection | None, np.ndarray[Any, Any] | None]:
-        """The out-of-sample threshold, and the holdout rows that chose it (None: X_val did)."""
-        self._no_split = ""
-        common = {
-            "rule": rule,
-            "target_fpr": self.target_fpr,
-            "fn_cost": self.fn_cost,
-            "fp_cost": self.fp_cost,
-        }
-        if X_val is not None or y_val is not None:
-            if X_val is None or y_val is None:
-                raise ValidationError("pass X_val and y_val together", field="y_val")
-            yv = as_labels(y_val, field="y_val")
-            sv = as_scores(np.asarray(model.predict_proba(X_val))[:, 1], yv.size, field="X_val")
-            rows = holdout_identity(X_val, yv)
-            where = f"the given validation set {rows[:12]} ({yv.size} rows, {int(yv.sum())} frauds)"
-            selection = select_threshold(
-                yv,
-                sv,
-                y,
-                score,
-                amounts_val=self._amounts(X_val, "X_val"),
-                amounts_test=amounts,
-                where=where,
-                rows=rows,
-                **common,  # type: ignore[arg-type]
-            )
-            return selection, None
-        if split not in ("stratified", "time"):
-            raise ValidationError(
-                f"split must be 'stratified' or 'time', got {split!r}", field="split"
-            )
-        time = None
-        if split == "time":
-            if not hasattr(X_test, "columns") or time_column not in X_test.columns:
-                raise ValidationError(
-                    f"X_test has no {time_column!r} column for split='time'", field="time_column"
-                )
-            time = np.asarray(X_test[time_column], dtype=np.float64)
-        try:
-            val, test = validation_split(
-                y, fraction=fraction, random_state=int(self.random_state), time=time
-            )
-        except ValidationError as exc:
-            if exc.field != "validation_fraction" or not 0 < fraction < 1:
-                raise
-            self._no_split = str(exc)
-            return None, None
-        rows = rows_digest(val, identity)
-        how = (
-            f"earliest {fraction:.0%} by {time_column}"
-            if split == "time"
-            else f"stratified {fraction:.0%}, seed {self.random_state}"
-        )
-        where = (
-            f"validation split {rows[:12]} ({val.size} holdout rows, {int(y[val].sum())} frauds; "
-            f"{how}), reported on the other {test.size} rows"
-        )
-        selection = select_threshold(
-            y[val],
-            score[val],
-            y[test],
-            score[test],
-            amounts_val=None if amounts is None else amounts[val],
-            amounts_test=None if amounts is None else amounts[test],
-            where=where,
-            rows=rows,
-            **common,  # type: ignore[arg-type]
-        )
-        return selection, val
-
-    def _log_threshold(
-        self,
-        run: Run,
-        selection: ThresholdSelection | None,
-        val_rows: np.ndarray[Any, Any] | None,
-    ) -> None:
-        if selection is None:
-            run.set_tag("evaluation.threshold_rule", f"{DEFAULT_RULE}: {self._no_split}")
-            return
-        logged = {
-            "threshold_test_recall": selection.test_recall,
-            "threshold_test_fpr": selection.test_fpr,
-            "threshold_test_precision": selection.test_precision,
-            "threshold_test_cost": selection.test_cost,
-        }
-        if math.isfinite(selection.threshold):
-            logged["threshold"] = selection.threshold
-        run.log_metrics(logged)
-        run.set_tags(
-            {
-                "evaluation.threshold_rule": selection.rule[:5000],
-                "evaluation.threshold_rows": selection.rows,
-            }
-        )
-        if val_rows is not None:
-            buf = io.BytesIO()
-            np.savez_compressed(buf, validation_rows=np.asarray(val_rows, dtype=np.int64))
-            run.log_artifact("evaluation/threshold_rows.npz", buf.getvalue())
-
-    def _log(
-        self,
-        run: Run,
-        y: np.ndarray[Any, Any],
-        score: np.ndarray[Any, Any],
-        metrics: Mapping[str, float],
-        cis: Mapping[str, Any],
-        figures: Mapping[str, go.Figure],
-        threshold: float,
-        meets: bool,
-        identity: str,
-    ) -> None:
-        logged = {name: metrics[name] for name in HEADLINE_METRICS}
-        n_pos = int(y.sum())
-        # The promotion gates judge average precision against the holdout's fraud rate.
-        logged["holdout_n_pos"] = float(n_pos)
-        logged["holdout_n_rows"] = float(y.size)
-        logged["holdout_fraud_rate"] = n_pos / y.size
-        too_few = []
-        for name, ci in cis.items():
-            if ci.low is None or ci.high is None:
-                too_few.append(name)
-                continue
-            logged[f"{name}_ci_low"] = ci.low
-            logged[f"{name}_ci_high"] = ci.high
-        run.log_metrics(logged)
-        if too_few:
-            run.set_tag("evaluation.ci_too_few_frauds", ",".join(too_few))
-        run.set_tags(
-            {
-                "evaluation.holdout_hash": holdout_hash(y),
-                "evaluation.holdout_identity": identity,
-                "evaluation.threshold": repr(threshold),
-                "evaluation.target_fpr": repr(self.target_fpr),
-                "evaluation.n_rows": str(int(y.size)),
-                "evaluation.n_positives": str(int(y.sum())),
-                "evaluation.meets_production_threshold": str(meets).lower(),
-            }
-        )
-        run.log_artifact(HOLDOUT_ARTIFACT, holdout_scores_npz(y, score, identity=identity))
-        html_parts = []
-        for i, (name, fig) in enumerate(figures.items()):
-            # Serialise each figure once; re-validating it for HTML costs more than the metrics.
-            as_dict = fig.to_dict()
-            run.log_artifact(
-                f"evaluation/figures/{name}.json", pio.to_json(as_dict, validate=False)
-            )
-            html_parts.append(
-                pio.to_html(
-                    as_dict,
-                    full_html=False,
-                    # embedded once (no CDN: VPC-only Studio has no internet)
-                    include_plotlyjs=i == 0,
-                    validate=False,
-                )
-            )
-        page = "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Evaluation</title></head><body>"
-        run.log_artifact("evaluation/figures.html", page + "\n".join(html_parts) + "</body></html>")
+        return column_amounts(X, self.amount_column, name)

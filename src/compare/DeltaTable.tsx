@@ -1,30 +1,19 @@
 import React from 'react';
 
-import { ICompareRun, IMetricDelta } from '../api';
+import { IComparedRun, IMetricDelta } from '../api';
 import { formatDelta, formatInterval, formatValue, shortId } from './format';
 
 /** Text shown instead of a CI when the two runs were not scored on the same holdout. */
 export const UNPAIRED_TEXT = 'no paired CI: scores on different holdouts';
 
-/**
- * Fields the compare endpoint adds to each delta: the metric's role in the
- * significance decision, the test used and its (Holm-adjusted) p-value.
- */
-export interface ITestedDelta extends IMetricDelta {
-  role?: 'primary' | 'secondary' | 'descriptive';
-  method?: 'delong' | 'paired_bootstrap' | null;
-  p_value?: number | null;
-  p_adjusted?: number | null;
-}
-
 /** Props of {@link DeltaTable}. */
 export interface IDeltaTableProps {
-  deltas: ITestedDelta[];
-  runs: ICompareRun[];
+  deltas: IMetricDelta[];
+  runs: IComparedRun[];
   baselineRunId: string | null;
 }
 
-function runLabel(runs: ICompareRun[], runId: string | null): string {
+function runLabel(runs: IComparedRun[], runId: string | null): string {
   if (runId === null) {
     return '—';
   }
@@ -37,13 +26,13 @@ function formatP(p: number): string {
 }
 
 /** "yes"/"no" with the p-value that decided it (Holm-adjusted for secondary metrics). */
-export function significanceText(delta: ITestedDelta): string {
+export function significanceText(delta: IMetricDelta): string {
   if (delta.significant === null) {
     return '—';
   }
   const verdict = delta.significant ? 'yes' : 'no';
   const p = delta.role === 'secondary' ? delta.p_adjusted : delta.p_value;
-  if (p === undefined || p === null) {
+  if (p === null) {
     return verdict;
   }
   const label = delta.role === 'secondary' ? 'Holm p' : 'p';
@@ -51,8 +40,8 @@ export function significanceText(delta: ITestedDelta): string {
   return `${verdict} (${label} ${formatP(p)}${method})`;
 }
 
-function roleText(delta: ITestedDelta): string {
-  return delta.role ? delta.role : '';
+function roleText(delta: IMetricDelta): string {
+  return delta.role;
 }
 
 /**

@@ -3,7 +3,7 @@ import React, { useCallback, useEffect, useRef, useState } from 'react';
 
 import {
   IBaselineEntry,
-  IProductionState,
+  IProductionView,
   IPromotionRecord,
   IUnfinishedAttempt,
   JSONObject,
@@ -63,7 +63,7 @@ function modelSummary(config: JSONObject | null): Array<[string, string]> {
 }
 
 /** What is live now: SSM values, config model summary, the promotion that set them. */
-function LiveState(props: { state: IProductionState }): JSX.Element {
+function LiveState(props: { state: IProductionView }): JSX.Element {
   const { state } = props;
   const ssm = Object.entries(state.ssm);
   const model = modelSummary(state.config);
@@ -278,7 +278,7 @@ function HistoryEntry(props: {
  */
 export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
   const { service, onRolledBack } = props;
-  const [live, setLive] = useState<IProductionState | null>(null);
+  const [live, setLive] = useState<IProductionView | null>(null);
   const [history, setHistory] = useState<IHistory | null>(null);
   // True until the first answer, so nobody mistakes the empty panel for the state.
   const [loading, setLoading] = useState(true);
