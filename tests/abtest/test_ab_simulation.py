@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fraud_jlab.abtest.decision import decide
 from fraud_jlab.abtest.design import DEFAULT_LOOKS, ABTestDesign, design_test
-from fraud_jlab.abtest.readout import Readout, decide, variant_from_counts
+from fraud_jlab.abtest.readout import Readout, variant_from_counts
 from fraud_jlab.abtest.traffic import default_success_criteria
 
 N_TESTS = 2000
