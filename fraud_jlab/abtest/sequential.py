@@ -168,8 +168,9 @@ def proportion_z(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Vectorised ``(difference, se, z)`` for ``p_B - (1 + margin) p_A`` (0 where undefined).
 
-    The standard error uses the pooled-under-the-null rates when the margin is 0 (so a look
-    with no detected frauds in either arm gives ``z = 0``, not infinity).
+    With margin 0 the standard error uses the pooled rate (the null's common rate), else
+    each arm's rate; one success and one failure are added per arm (or pool), so a look with
+    no detected frauds gives a finite ``z``, and ``z = 0`` when an arm has no frauds.
     """
     sa, na = np.asarray(successes_a, dtype=np.float64), np.asarray(n_a, dtype=np.float64)
     sb, nb = np.asarray(successes_b, dtype=np.float64), np.asarray(n_b, dtype=np.float64)
@@ -180,6 +181,9 @@ def proportion_z(
     qa = (sa + 1) / (na + 2)
     qb = (sb + 1) / (nb + 2)
     var = qb * (1 - qb) / np.maximum(nb, 1) + (1 + margin) ** 2 * qa * (1 - qa) / np.maximum(na, 1)
+    if margin == 0:
+        pooled = (sa + sb + 1) / (na + nb + 2)
+        var = pooled * (1 - pooled) * (1 / np.maximum(na, 1) + 1 / np.maximum(nb, 1))
     se = np.sqrt(var)
     ok = (na > 0) & (nb > 0)
     z = np.where(ok, diff / se, 0.0)

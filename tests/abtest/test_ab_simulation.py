@@ -18,6 +18,7 @@ from fraud_jlab.abtest.decision import decide
 from fraud_jlab.abtest.design import DEFAULT_LOOKS, ABTestDesign, design_test
 from fraud_jlab.abtest.readout import Readout, variant_from_counts
 from fraud_jlab.abtest.traffic import default_success_criteria
+from fraud_jlab.models.abtest import SuccessCriteria
 
 N_TESTS = 2000
 FRAUD_RATE = 0.0017
@@ -28,17 +29,22 @@ CRITERIA = default_success_criteria(0.9)  # >= 1% better, p99 <= 100 ms, accurac
 LATENCY = {"p50": 20.0, "p95": 40.0, "p99": 60.0}
 
 
-def _design() -> ABTestDesign:
+def _design(criteria: SuccessCriteria = CRITERIA) -> ABTestDesign:
     return design_test(
         baseline_rate=BASELINE,
         designed_improvement_pct=DESIGNED_PCT,
-        min_improvement_pct=CRITERIA.min_improvement_pct,
+        min_improvement_pct=criteria.min_improvement_pct,
         fraud_rate=FRAUD_RATE,
         records_per_day=100_000,
     )
 
 
-def _simulate(challenger_rate: float, design: ABTestDesign, seed: int) -> tuple[float, list[int]]:
+def _simulate(
+    challenger_rate: float,
+    design: ABTestDesign,
+    seed: int,
+    criteria: SuccessCriteria = CRITERIA,
+) -> tuple[float, list[int]]:
     """Share of ``N_TESTS`` tests in which the rule recommended "promote" at some look."""
     rng = np.random.default_rng(seed)
     looks = np.asarray(design.information_fractions)
@@ -78,7 +84,7 @@ def _simulate(challenger_rate: float, design: ABTestDesign, seed: int) -> tuple[
             }
             readout = Readout(variants, threshold=0.0, target_fpr=FPR, label_cutoff=None)
             decision = decide(
-                readout, CRITERIA, look=k + 1, information_fractions=design.information_fractions
+                readout, criteria, look=k + 1, information_fractions=design.information_fractions
             )
             if decision.recommendation != "continue":
                 promoted += decision.recommendation == "promote"
@@ -100,19 +106,36 @@ def _report(capsys: pytest.CaptureFixture[str], text: str) -> None:
         print(f"\n{text}")
 
 
+@pytest.mark.parametrize(("criteria", "seed"), [(CRITERIA, 20240901)])
 def test_same_model_in_both_arms_is_promoted_at_most_5_percent(
-    design: ABTestDesign, capsys: pytest.CaptureFixture[str]
+    criteria: SuccessCriteria, seed: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rate, stopped = _simulate(BASELINE, design, seed=20240901)
+    design = _design(criteria)
+    rate, stopped = _simulate(BASELINE, design, seed=seed, criteria=criteria)
 
     _report(
         capsys,
-        f"A/B simulation, same model in both arms: promotion recommended in {rate:.1%} of "
-        f"{N_TESTS} tests (read at each of {len(DEFAULT_LOOKS)} looks; decided per look "
-        f"{stopped[1:]}, never {stopped[0]}); design {design.frauds_needed} frauds, "
-        f"{design.records_needed} records",
+        f"A/B simulation, same model in both arms (margin +{criteria.min_improvement_pct:g}%): "
+        f"promotion recommended in {rate:.1%} of {N_TESTS} tests (read at each of "
+        f"{len(DEFAULT_LOOKS)} looks; decided per look {stopped[1:]}); design "
+        f"{design.frauds_needed} frauds, {design.records_needed} records",
     )
     assert rate <= 0.05
+
+
+def test_the_strict_null_spends_exactly_alpha(capsys: pytest.CaptureFixture[str]) -> None:
+    # margin 0: equal models sit on the null's boundary, where the design spends exactly
+    # alpha = 5% over the four looks; the measured rate must be within 3 standard errors.
+    strict = SuccessCriteria(min_accuracy=0.9, max_latency_ms=100, min_improvement_pct=0.0)
+    design = _design(strict)
+    rate, stopped = _simulate(BASELINE, design, seed=20240903, criteria=strict)
+
+    _report(
+        capsys,
+        f"A/B simulation, same model in both arms (margin +0%, the null's boundary): promotion "
+        f"recommended in {rate:.1%} of {N_TESTS} tests (decided per look {stopped[1:]})",
+    )
+    assert abs(rate - 0.05) <= 3 * (0.05 * 0.95 / N_TESTS) ** 0.5
 
 
 def test_designed_improvement_is_promoted_at_least_80_percent(
