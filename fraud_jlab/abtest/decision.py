@@ -28,7 +28,12 @@ Recommendation = Literal["promote", "continue", "stop", "rollback"]
 
 @dataclass(frozen=True)
 class Decision:
-    """The recommendation, its reason in words, and the evidence behind it."""
+    """The recommendation, its reason in words, and the evidence behind it.
+
+    ``improvement`` is the tested difference ``p_B - (1 + m) p_A`` of the detection rates
+    (``m`` = ``min_improvement_pct`` / 100); ``guardrails`` maps each guardrail to whether
+    it holds (is not breached).
+    """
 
     recommendation: Recommendation
     reason: str
