@@ -32,7 +32,8 @@ class EndpointComparison(NamedTuple):
     ``comparison`` maps ``"champion"``/``"challenger"`` to ``{endpoint, n_records,
     avg_latency_ms, p95_latency_ms, p99_latency_ms}`` plus the :data:`COMPARED_METRICS`
     when labels were given, and ``"difference"`` to challenger minus champion for each
-    latency statistic and metric.
+    latency statistic and metric. With labels each side also has ``frauds``,
+    ``frauds_flagged`` and ``alerts`` (counts at the 0.5 threshold) for the decision rule.
     """
 
     comparison: dict[str, dict[str, Any]]
@@ -183,9 +184,16 @@ def compare_endpoints(
         if y_true is not None:
             metrics = classification_metrics(y_true, np.asarray(scores[side]))
             entry.update({name: metrics[name] for name in COMPARED_METRICS})
+            # counts for the significance test of the decision rule (threshold 0.5)
+            flagged = np.asarray(scores[side]) >= metrics["threshold"]
+            entry["frauds"] = int((y_true == 1).sum())
+            entry["frauds_flagged"] = int((flagged & (y_true == 1)).sum())
+            entry["alerts"] = int(flagged.sum())
         comparison[side] = entry
     numeric = [
-        k for k, v in comparison["champion"].items() if k != "n_records" and isinstance(v, float)
+        k
+        for k, v in comparison["champion"].items()
+        if k not in ("n_records", "frauds", "frauds_flagged", "alerts") and isinstance(v, float)
     ]
     comparison["difference"] = {
         k: comparison["challenger"][k] - comparison["champion"][k] for k in numeric
