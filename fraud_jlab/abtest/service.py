@@ -90,7 +90,10 @@ class ABTestState(BaseModel):
     promoted_config: str | None = None
     challenger_model: str
     plan: list[int] = Field(description="Challenger percent at each stage, increasing.")
-    stage: int = Field(description="Index into plan of the current stage.")
+    stage: int = Field(description="Index into plan of the current stage; -1 is the shadow stage.")
+    shadow_config: str | None = Field(
+        default=None, description="The shadow-stage configuration (champion + shadow challenger)."
+    )
     weights: dict[str, float]
     started_at: datetime
     started_by: str
@@ -119,6 +122,12 @@ def check_plan(plan: Any, field: str = "plan") -> list[int]:
             )
         out.append(pct)
     return out
+
+
+def shadow_config_name(ab_config: str) -> str:
+    """The shadow-stage configuration of an A/B test (``challenger`` -> ``shadow``, <= 63 chars)."""
+    name = ab_config.replace("challenger", "shadow", 1)
+    return name if name != ab_config else f"{ab_config[:56]}-shadow"
 
 
 def stage_weights(challenger_pct: int) -> dict[str, float]:
@@ -240,12 +249,18 @@ class ABTestService:
         instance_type: str = "ml.m5.large",
         image_uri: str | None = None,
         environment: Mapping[str, str] | None = None,
+        shadow: bool = False,
         dry_run: bool = False,
     ) -> ABTestState | EndpointChangePlan:
         """Deploy the challenger beside the champion at the plan's first stage (``ab_deploy``).
 
+        With ``shadow`` the first stage (stage ``-1``) is a shadow variant: the challenger
+        scores a copy of every request, customers see only the champion; ``advance`` then
+        switches to the two-variant configuration at the plan's first stage.
         A dry run checks everything, creates nothing and returns what would change.
         """
+        if not isinstance(shadow, bool):
+            raise ValidationError(f"shadow must be true or false, got {shadow!r}", field="shadow")
         approver = check_text(approver, "approver", max_len=256)
         if not dry_run:
             reason = check_text(reason, "reason")
@@ -258,9 +273,19 @@ class ABTestService:
         variant = champion["ProductionVariants"][0]
         name = challenger_endpoint_name(experiment_id, self.manager.clock())
         weights = stage_weights(stages[0])
+        shadow_config = shadow_config_name(name) if shadow else None
+        first_config, first_weights = (
+            (shadow_config, {CHAMPION_VARIANT: 100.0}) if shadow_config else (name, weights)
+        )
         if dry_run:
             before = self.manager.changer.read()
-            after = before.model_copy(update={"config_name": name, "weights": weights})
+            after = before.model_copy(
+                update={
+                    "config_name": first_config,
+                    "weights": first_weights,
+                    "shadow_variants": [CHALLENGER_VARIANT] if shadow else [],
+                }
+            )
             return EndpointChangePlan(
                 kind="ab_deploy",
                 ab_test_id=name,
@@ -270,7 +295,15 @@ class ABTestService:
                     f"CreateModel {name} ({model_artifact_s3_path})",
                     f"CreateEndpointConfig {name}: {CHAMPION_VARIANT} ({variant['ModelName']}) "
                     f"{weights[CHAMPION_VARIANT]:g}%, {CHALLENGER_VARIANT} {weights[CHALLENGER_VARIANT]:g}%",
-                    f"UpdateEndpoint {before.endpoint_name}: {before.config_name} -> {name}",
+                    *(
+                        [
+                            f"CreateEndpointConfig {first_config}: {CHAMPION_VARIANT} 100%, "
+                            f"shadow {CHALLENGER_VARIANT} (a copy of all traffic)"
+                        ]
+                        if shadow
+                        else []
+                    ),
+                    f"UpdateEndpoint {before.endpoint_name}: {before.config_name} -> {first_config}",
                 ],
             )
         tags = [{"Key": EXPERIMENT_TAG, "Value": experiment_slug(experiment_id)}]
@@ -312,7 +345,33 @@ class ABTestService:
                 Tags=tags,
             )
             created.append("endpoint_config")
-            record = self._change("ab_deploy", name, approver, str(reason), name, weights)
+            if shadow_config:
+                self.sagemaker.create_endpoint_config(
+                    EndpointConfigName=shadow_config,
+                    ProductionVariants=[
+                        {
+                            "VariantName": CHAMPION_VARIANT,
+                            "ModelName": variant["ModelName"],
+                            "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
+                            "InstanceType": variant.get("InstanceType", instance_type),
+                            "InitialVariantWeight": 100.0,
+                        }
+                    ],
+                    ShadowProductionVariants=[
+                        {
+                            "VariantName": CHALLENGER_VARIANT,
+                            "ModelName": name,
+                            "InitialInstanceCount": 1,
+                            "InstanceType": instance_type,
+                            "InitialVariantWeight": 100.0,
+                        }
+                    ],
+                    Tags=tags,
+                )
+                created.append("shadow_config")
+            record = self._change(
+                "ab_deploy", name, approver, str(reason), first_config, first_weights
+            )
         except Exception as exc:
             self._delete_created(name, created)
             if isinstance(exc, AWS_ERRORS):
@@ -333,8 +392,9 @@ class ABTestService:
             ab_config=name,
             challenger_model=name,
             plan=stages,
-            stage=0,
-            weights=weights,
+            stage=-1 if shadow else 0,
+            weights=first_weights,
+            shadow_config=shadow_config,
             started_at=now,
             started_by=approver,
             updated_at=now,
@@ -345,7 +405,11 @@ class ABTestService:
     def _delete_created(self, name: str, created: builtins.list[str]) -> None:
         for kind in reversed(created):
             try:
-                if kind == "endpoint_config":
+                if kind == "shadow_config":
+                    self.sagemaker.delete_endpoint_config(
+                        EndpointConfigName=shadow_config_name(name)
+                    )
+                elif kind == "endpoint_config":
                     self.sagemaker.delete_endpoint_config(EndpointConfigName=name)
                 else:
                     self.sagemaker.delete_model(ModelName=name)
@@ -419,7 +483,9 @@ class ABTestService:
                 "promote or roll back. Production unchanged"
             )
         weights = stage_weights(state.plan[state.stage + 1])
-        record = self._change("ab_weights", ab_test_id, approver, reason, None, weights)
+        # From the shadow stage the two-variant configuration goes live (UpdateEndpoint).
+        config = state.ab_config if state.stage < 0 else None
+        record = self._change("ab_weights", ab_test_id, approver, reason, config, weights)
         state.stage += 1
         state.weights = weights
         self._record(state, etag, "advance", approver, reason, record)
@@ -508,5 +574,6 @@ __all__ = [
     "ABTestState",
     "ABTestStore",
     "check_plan",
+    "shadow_config_name",
     "stage_weights",
 ]

@@ -182,3 +182,45 @@ def test_failed_deploy_change_leaves_production_and_deletes_what_it_created(env:
     assert len(env.sagemaker.list_endpoint_configs()["EndpointConfigs"]) == len(configs)
     assert [r["status"] for r in env.records()] == ["rolled_back"]
     assert env.keys("ab-tests/") == []
+
+
+def test_shadow_stage_first_then_the_live_split(env: Env) -> None:
+    state = _start(env, shadow=True)
+
+    assert state.stage == -1 and state.shadow_config is not None
+    described = env.sagemaker.describe_endpoint(EndpointName=PRODUCTION)
+    assert described["EndpointConfigName"] == state.shadow_config
+    assert [v["VariantName"] for v in described["ProductionVariants"]] == ["Champion"]
+    assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["Challenger"]
+    first = env.records()[0]
+    assert first["endpoint_after"]["shadow_variants"] == ["Challenger"]
+
+    state = env.service().advance(state.ab_test_id, **AUDIT)
+
+    assert state.stage == 0
+    assert env.endpoint() == (state.ab_config, {"Champion": 90.0, "Challenger": 10.0})
+    described = env.sagemaker.describe_endpoint(EndpointName=PRODUCTION)
+    assert "ShadowProductionVariants" not in described
+    assert [r["kind"] for r in env.records()] == ["ab_deploy", "ab_weights"]
+
+
+def test_a_failed_advance_from_shadow_restores_the_shadow_endpoint(env: Env) -> None:
+    from botocore.exceptions import ClientError
+
+    state = _start(env, shadow=True)
+    before = env.sagemaker.describe_endpoint(EndpointName=PRODUCTION)
+
+    def fail(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "InternalFailure", "Message": "x"}}, "UpdateWeights")
+
+    env.sagemaker.meta.events.register(
+        "before-call.sagemaker.UpdateEndpointWeightsAndCapacities", fail
+    )
+    with pytest.raises(Exception, match="production unchanged"):
+        env.service().advance(state.ab_test_id, **AUDIT)
+
+    after = env.sagemaker.describe_endpoint(EndpointName=PRODUCTION)
+    assert after["EndpointConfigName"] == before["EndpointConfigName"] == state.shadow_config
+    assert after["ShadowProductionVariants"][0]["VariantName"] == "Challenger"
+    assert env.service().get(state.ab_test_id).stage == -1
+    assert env.records()[-1]["status"] == "rolled_back"
