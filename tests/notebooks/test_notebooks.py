@@ -130,3 +130,14 @@ def test_copy_notebooks_keeps_edited_copies(tmp_path: Path) -> None:
     assert sorted(p.name for p in written) == sorted(n for n in names if n != NAMES[0])
     assert (tmp_path / NAMES[4]).read_bytes() == (NOTEBOOKS / NAMES[4]).read_bytes()
     assert workspace.copy_notebooks(tmp_path) == []
+
+
+def test_demo_lab_opens_the_first_notebook(tmp_path: Path) -> None:
+    from fraud_jlab.demo import cli
+
+    args = cli.build_parser().parse_args(["demo", "--no-browser", "--workdir", str(tmp_path)])
+    assert not [a for a in cli._lab_command(args, tmp_path, "t") if "default_url" in a]
+    workspace.copy_notebooks(tmp_path)
+    command = cli._lab_command(args, tmp_path, "t")
+    assert f"--LabApp.default_url=/lab/tree/{NAMES[0]}" in command
+    assert NAMES[0] == cli.FIRST_NOTEBOOK
