@@ -392,12 +392,13 @@ print("tracked run", candidate, "AP", round(result["metrics"]["average_precision
         md("""
 ## Dry run: the gates and the diff, nothing written
 
-The approver recorded in the ledger comes from `FRAUD_JLAB_APPROVER` (or JupyterHub /
-SageMaker Studio identity). We set it for this notebook if it is not set."""),
+Every ledger record names the person who approved it: `FRAUD_JLAB_APPROVER` (set it
+before starting `fraud-jlab demo`), else the JupyterHub user or SageMaker Studio profile.
+When none is set the next cell asks for your name; production changes are refused
+without one (dry runs work without)."""),
         code("""
-import getpass
-
-os.environ.setdefault("FRAUD_JLAB_APPROVER", getpass.getuser())
+if not os.environ.get("FRAUD_JLAB_APPROVER"):
+    os.environ["FRAUD_JLAB_APPROVER"] = input("Your name, recorded as the approver: ").strip()
 plan = %fraud promote {candidate} --dry-run
 assert plan.gates_passed, "a gate failed: see the table above"
 """),

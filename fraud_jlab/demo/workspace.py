@@ -65,14 +65,17 @@ def prepare_workspace(
     rows: int,
     environ: MutableMapping[str, str],
     say: Callable[[str], None] = print,
+    *,
+    baseline_only: bool = False,
 ) -> str:
     """Seed ``workdir/runs.db`` (once), provision the emulator's resources and upload the
     data set to S3. Sets ``FRAUD_JLAB_TRACKING_URI`` in ``environ`` and ``os.environ``;
-    returns the tracking URI."""
+    returns the tracking URI. ``baseline_only`` seeds just the production baseline run
+    (what production points at), not the demo's other configurations and tuning."""
     from fraud_jlab.config import FraudJlab, set_settings
     from fraud_jlab.datasets import generate_fraud_dataset, save_dataset
     from fraud_jlab.demo.emulator import default_production_config, provision_resources
-    from fraud_jlab.demo.seed import find_baseline_run, seed_tracker
+    from fraud_jlab.demo.seed import DEFAULT_CONFIGS, find_baseline_run, seed_tracker
     from fraud_jlab.tracking import tracker_from_uri
 
     tracking_uri = f"sqlite:///{workdir / 'runs.db'}"
@@ -90,7 +93,8 @@ def prepare_workspace(
     else:
         say(f"seeding {tracking_uri} with XGBoost runs (real holdout metrics)")
         started = time.monotonic()
-        ids = seed_tracker(tracker, frame=frame)
+        configs = DEFAULT_CONFIGS[:1] if baseline_only else DEFAULT_CONFIGS
+        ids = seed_tracker(tracker, frame=frame, configs=configs, tune=not baseline_only)
         say(f"logged {len(ids)} runs in {time.monotonic() - started:.1f} s")
 
     baseline = find_baseline_run(tracker)
@@ -158,8 +162,9 @@ def ensure_local_environment(
 
     With ``FRAUD_JLAB_TRACKING_URI`` and ``AWS_ENDPOINT_URL`` set (the demo's kernels) this
     only checks that the data set is in S3. Otherwise it starts the local AWS emulator (it
-    stops when the kernel exits) and prepares ``workdir`` like the demo: seeded
-    ``runs.db``, provisioned resources, ``rows`` rows of synthetic data in S3 (default
+    stops when the kernel exits) and prepares ``workdir`` like the demo: ``runs.db`` with
+    the production baseline run (the demo's other seeded runs are left out: each notebook
+    makes its own), provisioned resources, ``rows`` rows of synthetic data in S3 (default
     :func:`notebook_rows`). Safe to call again: a second call reuses what is there.
     """
     global _emulator
@@ -182,7 +187,7 @@ def ensure_local_environment(
     folder = Path(workdir).expanduser().resolve()
     if not os.environ.get("FRAUD_JLAB_TRACKING_URI") or started:
         folder.mkdir(parents=True, exist_ok=True)
-        prepare_workspace(folder, size, os.environ, say)
+        prepare_workspace(folder, size, os.environ, say, baseline_only=True)
         set_settings(None)
     settings = get_settings()
     data_uri = f"s3://{settings.data_bucket}/{DATA_KEY}"

@@ -51,6 +51,7 @@ def _kernel_env(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
             monkeypatch.delenv(key)
     monkeypatch.setenv("FRAUD_JLAB_NOTEBOOK_ROWS", str(rows))
     monkeypatch.setenv("FRAUD_JLAB_NOTEBOOK_TRIALS", "3")
+    monkeypatch.setenv("FRAUD_JLAB_APPROVER", "Notebook Test")
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     # the kernel imports this checkout's fraud_jlab
     path = os.environ.get("PYTHONPATH", "")
@@ -141,3 +142,17 @@ def test_demo_lab_opens_the_first_notebook(tmp_path: Path) -> None:
     command = cli._lab_command(args, tmp_path, "t")
     assert f"--LabApp.default_url=/lab/tree/{NAMES[0]}" in command
     assert NAMES[0] == cli.FIRST_NOTEBOOK
+
+
+def test_the_wheel_ships_the_notebooks_where_the_demo_looks() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    force = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert force["notebooks"] == "fraud_jlab/notebooks"
+    # an installed wheel has fraud_jlab/notebooks; notebook_sources looks there first
+    assert (REPO / "fraud_jlab" / "notebooks").resolve() == (
+        Path(workspace.__file__).resolve().parent.parent / "notebooks"
+    )
+    test_extras = " ".join(config["project"]["optional-dependencies"]["test"])
+    assert all(name in test_extras for name in ("nbclient", "nbformat", "ipykernel"))
