@@ -99,7 +99,9 @@ def test_notebook_runs_under_the_demo_environment(
         for key, value in emulator.environment().items():
             monkeypatch.setenv(key, value)
         environ: dict[str, str] = {}
-        workspace.prepare_workspace(tmp_path, DEFAULT_ROWS, environ, say=lambda _m: None)
+        workspace.prepare_workspace(
+            tmp_path, DEFAULT_ROWS, environ, say=lambda _m: None, baseline_only=True
+        )
         monkeypatch.setenv("FRAUD_JLAB_TRACKING_URI", environ["FRAUD_JLAB_TRACKING_URI"])
         before = _tracked(tmp_path, "run_name != ''")
         nb = _execute(NAMES[0], tmp_path)
