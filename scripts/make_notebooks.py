@@ -200,7 +200,7 @@ refit = refit_best(
 print("tracked run", refit.run_id, "| CV AP", round(refit.cv_score or 0, 4), "-> holdout AP", round(refit.metrics["average_precision"], 4))
 {name: ci for name, ci in refit.confidence_intervals.items() if name in ("average_precision", "recall_at_fpr")}"""),
         code("""
-%fraud runs --filter "tags.mlflow.parentRunId = '{search.parent_run_id}' or run_name = 'notebook-bayesian-tuning'" --max-results 5"""),
+%fraud runs --filter "parent_run_id = '{search.parent_run_id}'" --order-by "metrics.mean_average_precision DESC" --max-results 5"""),
     ]
 
 
