@@ -89,6 +89,8 @@ def test_notebook_runs_standalone(
     if name.startswith("05"):
         text = "".join(o.get("text", "") for o in outputs)
         assert "[FAIL]" not in text
+        # promoted and rolled back, both recorded with the approver
+        assert text.count("approver Notebook Test") >= 2
 
 
 def test_notebook_runs_under_the_demo_environment(
