@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -27,10 +26,11 @@ from types import FrameType
 from typing import Any
 
 import fraud_jlab
+from fraud_jlab.demo.workspace import DATA_KEY as DATA_KEY  # where the data set is in S3
 from fraud_jlab.errors import FraudJlabError
 
-DATA_KEY = "datasets/creditcard.parquet"
-NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+#: The notebook Lab opens first (its path in the workdir).
+FIRST_NOTEBOOK = "01_data_exploration.ipynb"
 _LAB_START_TIMEOUT = 120.0
 _LAB_STOP_TIMEOUT = 10.0
 
@@ -240,6 +240,9 @@ def _lab_command(args: argparse.Namespace, workdir: Path, token: str) -> list[st
         f"--IdentityProvider.token={token}",
         "--ServerApp.jpserver_extensions=fraud_jlab=True",
     ]
+    if (workdir / FIRST_NOTEBOOK).exists():
+        # the browser (and the printed URL) open the first notebook
+        command.append(f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}")
     if args.no_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -279,45 +282,12 @@ def _stop_lab(lab: subprocess.Popen[bytes]) -> None:
 
 
 def _prepare(args: argparse.Namespace, workdir: Path, environ: dict[str, str]) -> None:
-    """Seed the tracker, provision the emulator's resources and upload the data set."""
-    from fraud_jlab.config import FraudJlab
-    from fraud_jlab.datasets import generate_fraud_dataset, save_dataset
-    from fraud_jlab.demo.emulator import default_production_config, provision_resources
-    from fraud_jlab.demo.seed import find_baseline_run, seed_tracker
-    from fraud_jlab.tracking import tracker_from_uri
+    """Seed the tracker, provision the emulator's resources, upload the data set and copy
+    the notebooks (a copy the user already has is left alone)."""
+    from fraud_jlab.demo.workspace import copy_notebooks, prepare_workspace
 
-    tracking_uri = f"sqlite:///{workdir / 'runs.db'}"
-    environ["FRAUD_JLAB_TRACKING_URI"] = tracking_uri
-    os.environ["FRAUD_JLAB_TRACKING_URI"] = tracking_uri
-    settings = FraudJlab()
-    tracker = tracker_from_uri(tracking_uri)
-
-    _say(f"generating {args.rows:,} rows of synthetic fraud data")
-    frame = generate_fraud_dataset(args.rows, seed=0)
-    existing = tracker.search_runs("", max_results=1).total
-    if existing:
-        _say(f"tracker {tracking_uri} already has {existing} runs; skipping seeding")
-    else:
-        _say(f"seeding {tracking_uri} with XGBoost runs (real holdout metrics)")
-        started = time.monotonic()
-        ids = seed_tracker(tracker, frame=frame)
-        _say(f"logged {len(ids)} runs in {time.monotonic() - started:.1f} s")
-
-    baseline = find_baseline_run(tracker)
-    config = (
-        default_production_config(baseline.run_id, baseline.metrics)
-        if baseline is not None
-        else default_production_config()
-    )
-    _say("provisioning S3 buckets, Parameter Store, Step Functions and the SageMaker endpoint")
-    provision_resources(settings, production_config=config)
-    uri = save_dataset(frame, f"s3://{settings.data_bucket}/{DATA_KEY}")
-    _say(f"uploaded the data set to {uri}")
-
-    for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
-        target = workdir / notebook.name
-        if not target.exists():
-            shutil.copyfile(notebook, target)
+    prepare_workspace(workdir, args.rows, environ, _say)
+    copy_notebooks(workdir)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -382,6 +352,8 @@ def run_demo(args: argparse.Namespace) -> int:
             print(
                 f"  fraud_jlab demo is running. Open JupyterLab at:\n\n    {base}lab?token={token}\n"
             )
+            if (workdir / FIRST_NOTEBOOK).exists():
+                print(f"  First notebook: {base}lab/tree/{FIRST_NOTEBOOK}?token={token}")
             print(f"  Workdir: {workdir}   (Lab log: {log_path})")
             print(f"  Tracker: {environ['FRAUD_JLAB_TRACKING_URI']}")
             print(f"  AWS emulator: {emulator.endpoint_url}")

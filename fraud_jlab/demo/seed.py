@@ -264,6 +264,7 @@ def seed_tracker(
     configs: Sequence[Mapping[str, Any]] | None = None,
     data_uri: str | None = None,
     frame: pd.DataFrame | None = None,
+    tune: bool = True,
 ) -> list[str]:
     """Train XGBoost configurations on a holdout split and log them as runs; returns the run ids.
 
@@ -281,6 +282,7 @@ def seed_tracker(
     hyperparameters, holdout metrics, the training data set hash, ``model.json``,
     the saved model (``run.log_model``) and ``evaluation/holdout_scores.npz``.
     Returned ids: the configuration runs, the tuning parent, its trials, the refit.
+    ``tune=False`` logs the configuration runs only (no grid search, no refit).
 
     Raises :class:`~fraud_jlab.errors.ValidationError` (bad ``configs`` or data, before
     anything is logged) and the loader's errors for ``data_uri``.
@@ -324,6 +326,8 @@ def seed_tracker(
             _log_trial(run, split, params, seed)
         run_ids.append(run.run_id)
 
+    if not tune:
+        return run_ids
     parent_tags = {"source": "fraud-jlab-seed", "data": source, "algorithm": "xgboost"}
     refit = _tune_and_refit(store, split, seed)
     parent_id = refit.tuning_run_id

@@ -420,6 +420,16 @@ def test_demo_reported_score_comes_from_rows_no_selection_step_saw(
     assert refit.metrics["cv_mean_average_precision"] == parent.metrics["best_average_precision"]
 
 
+def test_seed_tracker_without_tuning_logs_only_the_configurations(
+    tracker: SqliteTrackerStore,
+) -> None:
+    config = {"run_name": "production-baseline", "max_depth": 3, "eta": 0.3, "num_round": 10,
+              "subsample": 1.0, "colsample_bytree": 1.0}  # fmt: skip
+    ids = seed_tracker(tracker, n_rows=5_000, configs=[config], tune=False)
+    assert len(ids) == 1 and tracker.search_runs("").total == 1
+    assert find_baseline_run(tracker).run_id == ids[0]
+
+
 def test_seed_tracker_rejects_bad_configs_before_logging(tracker: SqliteTrackerStore) -> None:
     for bad in ({"max_depth": 0}, {"eta": 1.5}, {"num_round": 2.5}, {"gamma": 1}):
         config = {
