@@ -17,7 +17,6 @@ OVERSIZE: dict[str, int] = {
     "tracking/sqlite/store.py": 467,
     "tracking/mlflow/store.py": 627,
     "tracking/sagemaker/store.py": 886,
-    "demo/cli.py": 429,
 }
 
 
