@@ -11,6 +11,8 @@ NotFoundError    404   an id (run, promotion, experiment, ...) does not exist
 ConflictError    409   another operation holds the lock, or state went stale
 AccessDenied     403   the caller or the AWS role lacks a permission
 AwsOperationError 502  an AWS call failed; says whether production changed
+AwsAccessDenied  403   an AWS call was denied (an AccessDenied carrying the
+                       AwsOperationError fields: step, code, production_unchanged)
 PayloadTooLarge  413   a request body is larger than the configured limit
 """
 
@@ -104,8 +106,29 @@ class AwsOperationError(FraudJlabError, RuntimeError):
         super().__init__(message)
 
 
+class AwsAccessDenied(AccessDenied, AwsOperationError):
+    """AWS refused a call for lack of an IAM permission (403, with the failed step)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        aws_error_code: str | None = None,
+        production_unchanged: bool | None = None,
+    ):
+        AwsOperationError.__init__(
+            self,
+            message,
+            step=step,
+            aws_error_code=aws_error_code,
+            production_unchanged=production_unchanged,
+        )
+
+
 __all__ = [
     "AccessDenied",
+    "AwsAccessDenied",
     "AwsOperationError",
     "ConflictError",
     "FraudJlabError",

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from fraud_jlab.aws.errors import map_aws_error
 from fraud_jlab.config import FraudJlab, get_settings
 from fraud_jlab.errors import AwsOperationError, NotFoundError, ValidationError
-from fraud_jlab.promotion.aws_errors import map_aws_error
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import LockLease, PromotionLock
 from fraud_jlab.promotion.state import (

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
 from fraud_jlab.errors import ConflictError
-from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
 from fraud_jlab.promotion.ledger import record_key
 from fraud_jlab.promotion.state import StepFailed
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 
 from fraud_jlab.aws import error_code
-from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES
+from fraud_jlab.aws.errors import AWS_ERRORS, NOT_FOUND_CODES
 from fraud_jlab.promotion.validation import REQUIRED_PARAMS
 
 CONFIG_KEY = "production-model-config.yaml"

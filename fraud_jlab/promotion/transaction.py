@@ -31,17 +31,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import (
+    ACCESS_DENIED_CODES,
+    PRECONDITION_CODES,
+    describe_aws_error,
+    map_aws_error,
+)
 from fraud_jlab.errors import (
     AccessDenied,
     AwsOperationError,
     ConflictError,
     FraudJlabError,
-)
-from fraud_jlab.promotion.aws_errors import (
-    ACCESS_DENIED_CODES,
-    PRECONDITION_CODES,
-    describe_aws_error,
-    map_aws_error,
 )
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import LockLease, PromotionLock
