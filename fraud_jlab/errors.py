@@ -99,11 +99,22 @@ class AwsOperationError(FraudJlabError, RuntimeError):
         step: str | None = None,
         aws_error_code: str | None = None,
         production_unchanged: bool | None = None,
+        service: str | None = None,
     ):
         self.step = step
         self.aws_error_code = aws_error_code
         self.production_unchanged = production_unchanged
+        #: The boto3 service the failed call went to (None when unknown).
+        self.service = service
         super().__init__(message)
+
+    def amend(self, suffix: str, *, production_unchanged: bool | None = None) -> None:
+        """Add what the caller knows (``suffix`` to the message, ``production_unchanged``)
+        to this error as it passes through; the caller re-raises the same error."""
+        if suffix:
+            self.args = (f"{self.args[0]}. {suffix}" if self.args else suffix, *self.args[1:])
+        if production_unchanged is not None:
+            self.production_unchanged = production_unchanged
 
 
 class AwsAccessDenied(AccessDenied, AwsOperationError):
@@ -116,6 +127,7 @@ class AwsAccessDenied(AccessDenied, AwsOperationError):
         step: str | None = None,
         aws_error_code: str | None = None,
         production_unchanged: bool | None = None,
+        service: str | None = None,
     ):
         AwsOperationError.__init__(
             self,
@@ -123,6 +135,7 @@ class AwsAccessDenied(AccessDenied, AwsOperationError):
             step=step,
             aws_error_code=aws_error_code,
             production_unchanged=production_unchanged,
+            service=service,
         )
 
 

@@ -20,6 +20,9 @@ the setting to fix; ``ParameterLimitExceeded`` suggests cleaning up or a limit i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fraud_jlab.aws.clients import error_code
@@ -148,6 +151,7 @@ def aws_error(
     step: str,
     not_found: tuple[str, str] | None = None,
     production_unchanged: bool | None = None,
+    service: str | None = None,
 ) -> FraudJlabError:
     """The domain error for a failed AWS call: ``message`` says what was being done.
 
@@ -164,6 +168,7 @@ def aws_error(
         step=step,
         aws_error_code=error_code(exc) or type(exc).__name__,
         production_unchanged=production_unchanged,
+        service=service,
     )
 
 
@@ -180,4 +185,21 @@ def map_aws_error(
     text = f"Step '{step}': {describe_aws_error(exc, service=service, bucket=bucket)}"
     if suffix:
         text += f". {suffix}"
-    return aws_error(exc, text, step=step, production_unchanged=production_unchanged)
+    return aws_error(
+        exc, text, step=step, production_unchanged=production_unchanged, service=service
+    )
+
+
+@contextmanager
+def amended(suffix: str, *, production_unchanged: bool | None = None) -> Iterator[None]:
+    """Add ``suffix`` (and ``production_unchanged``) to an AWS error raised in the block.
+
+    The error is the one the AWS call raised (see :func:`map_aws_error`), amended and
+    re-raised as is: an entry point says what it knows ("nothing was written") without
+    wrapping or re-mapping the failure.
+    """
+    try:
+        yield
+    except AwsOperationError as err:
+        err.amend(suffix, production_unchanged=production_unchanged)
+        raise

@@ -151,7 +151,9 @@ class PromotionLedger:
             if token:
                 kwargs["ContinuationToken"] = token
 
-            resp = aws_step("read_ledger", "s3", self.store.s3.list_objects_v2, **kwargs)
+            resp = aws_step(
+                "read_ledger", "s3", self.store.bucket, self.store.s3.list_objects_v2, **kwargs
+            )
             for item in resp.get("Contents", []):
                 name = item["Key"][len(LEDGER_PREFIX) :]
                 if name.endswith(".json") and _ID_RE.match(name[:-5]):
