@@ -1,23 +1,19 @@
-"""Provision the promotion targets in a local AWS emulator (moto) for demos and tests.
+"""The promotion targets alone in a local AWS emulator (moto), for tests and demos.
 
-Creates the config bucket and a one-state pipeline state machine whose name is
-taken from ``FraudJlab.state_machine_arn``. Idempotent; never deletes anything.
-Real accounts get these from infrastructure code, not from here.
+:func:`provision_sandbox` creates, where missing, the config bucket and the training
+pipeline state machine named by ``FraudJlab.state_machine_arn``, with the emulator's
+own helpers (:mod:`fraud_jlab.demo.emulator`, whose :func:`provision_resources` adds
+the Parameter Store values, the production config, the role and the SageMaker
+endpoint). Idempotent; never deletes anything. Real accounts get these from
+infrastructure code, not from here.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
-
-_PIPELINE_DEFINITION = {
-    "Comment": "Stand-in for the production training pipeline",
-    "StartAt": "Train",
-    "States": {"Train": {"Type": "Pass", "End": True}},
-}
+from fraud_jlab.demo.emulator import _ensure_bucket, _ensure_state_machine
 
 
 def provision_sandbox(
@@ -33,23 +29,6 @@ def provision_sandbox(
     settings = settings or get_settings()
     s3 = s3_client or aws.client("s3", settings)
     sfn = sfn_client or aws.client("stepfunctions", settings)
-    region = s3.meta.region_name
-    kwargs: dict[str, Any] = {"Bucket": settings.config_bucket}
-    if region and region != "us-east-1":
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        s3.create_bucket(**kwargs)
-    except Exception as exc:
-        if error_code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-            raise
+    _ensure_bucket(s3, settings.config_bucket, versioned=False)
     arn = settings.state_machine_arn
-    try:
-        sfn.describe_state_machine(stateMachineArn=arn)
-    except Exception as exc:
-        if error_code(exc) not in {"StateMachineDoesNotExist", "ResourceNotFound"}:
-            raise
-        sfn.create_state_machine(
-            name=arn.rsplit(":", 1)[-1],
-            definition=json.dumps(_PIPELINE_DEFINITION),
-            roleArn=role_arn,
-        )
+    _ensure_state_machine(sfn, arn, arn.rsplit(":", 1)[-1], role_arn)

@@ -19,7 +19,7 @@ from fraud_jlab.config import FraudJlab, get_settings
 from fraud_jlab.errors import AwsOperationError, NotFoundError, ValidationError
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import LockLease, PromotionLock
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
     Snapshot,

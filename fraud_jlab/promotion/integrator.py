@@ -37,7 +37,7 @@ from fraud_jlab.promotion.models import (
 )
 from fraud_jlab.promotion.noninferiority import compare_with_production
 from fraud_jlab.promotion.spec import run_spec
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     Snapshot,
     backup_document,
 )

@@ -36,7 +36,7 @@ from typing import Any
 
 from fraud_jlab.errors import NotFoundError, ValidationError, shorten
 from fraud_jlab.promotion.models import PromotionRecord
-from fraud_jlab.promotion.state import ProductionStore, aws_step
+from fraud_jlab.promotion.store import ProductionStore, aws_step
 
 LEDGER_PREFIX = "promotions/"
 INDEX_PREFIX = "promotions-index/"

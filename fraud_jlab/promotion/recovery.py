@@ -39,7 +39,7 @@ from fraud_jlab.errors import AwsOperationError
 from fraud_jlab.promotion.ledger import LEDGER_PREFIX, PromotionLedger, check_promotion_id
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.models import ProductionState, PromotionRecord, UnfinishedAttempt
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
     aws_step,

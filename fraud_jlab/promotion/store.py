@@ -1,4 +1,4 @@
-"""Read and write the production state: six SSM parameters and the S3 config file.
+"""The AWS production store: the six SSM parameters and the S3 config file, read and written.
 
 Every AWS call goes through :func:`aws_step`, which raises the domain error of
 ``fraud_jlab.aws.errors`` (``AwsOperationError`` / ``AwsAccessDenied``) naming the

@@ -52,7 +52,7 @@ from fraud_jlab.promotion.models import (
     PromotionRecord,
     RollbackTarget,
 )
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
     Snapshot,

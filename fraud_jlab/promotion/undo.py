@@ -21,7 +21,7 @@ from fraud_jlab.promotion.models import (
     PromotionRecord,
     RollbackTarget,
 )
-from fraud_jlab.promotion.state import ProductionStore, parse_backup
+from fraud_jlab.promotion.store import ProductionStore, parse_backup
 
 TARGETS: tuple[RollbackTarget, ...] = ("before", "after")
 

@@ -14,7 +14,7 @@ from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.aws.errors import map_aws_error
 from fraud_jlab.promotion.lock import PromotionLock
-from fraud_jlab.promotion.state import ProductionStore
+from fraud_jlab.promotion.store import ProductionStore
 from fraud_jlab.server import promotion_handlers
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.server.openapi import build_openapi, response_schema
