@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    from fraud_jlab._version import __version__
-except ImportError:  # running from a source tree that was never built
-    import json
-    from pathlib import Path
-
-    _pkg = Path(__file__).resolve().parent.parent / "package.json"
-    __version__ = json.loads(_pkg.read_text())["version"] if _pkg.exists() else "0.0.0"
-
 from fraud_jlab.tracking.run import Run, get_run, search_runs
+from fraud_jlab.version import __version__
 
 
 def load_ipython_extension(ipython: Any) -> None:

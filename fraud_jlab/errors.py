@@ -11,6 +11,8 @@ NotFoundError    404   an id (run, promotion, experiment, ...) does not exist
 ConflictError    409   another operation holds the lock, or state went stale
 AccessDenied     403   the caller or the AWS role lacks a permission
 AwsOperationError 502  an AWS call failed; says whether production changed
+AwsAccessDenied  403   an AWS call was denied (an AccessDenied carrying the
+                       AwsOperationError fields: step, code, production_unchanged)
 PayloadTooLarge  413   a request body is larger than the configured limit
 TrackerUnavailable 503 the experiment tracker did not answer (URI redacted, cause)
 """
@@ -98,11 +100,44 @@ class AwsOperationError(FraudJlabError, RuntimeError):
         step: str | None = None,
         aws_error_code: str | None = None,
         production_unchanged: bool | None = None,
+        service: str | None = None,
     ):
         self.step = step
         self.aws_error_code = aws_error_code
         self.production_unchanged = production_unchanged
+        #: The boto3 service the failed call went to (None when unknown).
+        self.service = service
         super().__init__(message)
+
+    def amend(self, suffix: str, *, production_unchanged: bool | None = None) -> None:
+        """Add what the caller knows (``suffix`` to the message, ``production_unchanged``)
+        to this error as it passes through; the caller re-raises the same error."""
+        if suffix:
+            self.args = (f"{self.args[0]}. {suffix}" if self.args else suffix, *self.args[1:])
+        if production_unchanged is not None:
+            self.production_unchanged = production_unchanged
+
+
+class AwsAccessDenied(AccessDenied, AwsOperationError):
+    """AWS refused a call for lack of an IAM permission (403, with the failed step)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        aws_error_code: str | None = None,
+        production_unchanged: bool | None = None,
+        service: str | None = None,
+    ):
+        AwsOperationError.__init__(
+            self,
+            message,
+            step=step,
+            aws_error_code=aws_error_code,
+            production_unchanged=production_unchanged,
+            service=service,
+        )
 
 
 class TrackerUnavailable(FraudJlabError):
@@ -120,6 +155,7 @@ class TrackerUnavailable(FraudJlabError):
 
 __all__ = [
     "AccessDenied",
+    "AwsAccessDenied",
     "AwsOperationError",
     "ConflictError",
     "FraudJlabError",

@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fraud_jlab.aws import error_code
-from fraud_jlab.errors import AwsOperationError, NotFoundError, ValidationError
+from fraud_jlab.aws import aws_error
+from fraud_jlab.errors import AwsOperationError, ValidationError
 from fraud_jlab.models.abtest import ENDPOINT_NAME
 
 #: Metrics compared between the two sides when labels are given.
@@ -124,13 +124,11 @@ def _invoke(runtime_client: Any, endpoint: str, body: str, inference_id: str) ->
             InferenceId=inference_id,
         )
     except Exception as exc:
-        code = error_code(exc)
-        if code == "ValidationError" and "not found" in str(exc).lower():
-            raise NotFoundError("endpoint", endpoint) from exc
-        raise AwsOperationError(
+        raise aws_error(
+            exc,
             f"invoking endpoint {endpoint!r} failed: {exc}",
             step="invoke_endpoint",
-            aws_error_code=code or None,
+            not_found=("endpoint", endpoint),
         ) from exc
     return bytes(response["Body"].read())
 

@@ -20,10 +20,10 @@ from fraud_jlab.abtest.compare import EndpointComparison, compare_endpoints
 from fraud_jlab.abtest.criteria import CriteriaVerdict, evaluate_success_criteria
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
 from fraud_jlab.abtest.traffic import build_traffic_split_config, default_success_criteria
+from fraud_jlab.aws import aws_error, error_code, is_not_found
 from fraud_jlab.aws import client as aws_client
-from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
-from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
+from fraud_jlab.errors import ConflictError, ValidationError
 from fraud_jlab.models.abtest import ENDPOINT_NAME, ABTestConfig, SuccessCriteria
 from fraud_jlab.promotion.endpoint_change import (
     EndpointChangePlan,
@@ -43,12 +43,6 @@ VARIANT_NAME = "AllTraffic"
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _not_found(exc: BaseException) -> bool:
-    return error_code(exc) in ("ValidationException", "ResourceNotFound") and (
-        "could not find" in str(exc).lower() or "not found" in str(exc).lower()
-    )
 
 
 class ABTestingManager:
@@ -113,15 +107,15 @@ class ABTestingManager:
         try:
             self.s3.head_object(Bucket=bucket, Key=key)
         except Exception as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+            if is_not_found(exc) or error_code(exc) == "NoSuchBucket":
                 raise ValidationError(
                     f"model_artifact_s3_path {model_artifact_s3_path!r} does not exist",
                     field="model_artifact_s3_path",
                 ) from exc
-            raise AwsOperationError(
+            raise aws_error(
+                exc,
                 f"checking model artifact {model_artifact_s3_path!r} failed: {exc}",
                 step="head_object",
-                aws_error_code=error_code(exc) or None,
             ) from exc
 
     def deploy_challenger_endpoint(
@@ -208,9 +202,7 @@ class ABTestingManager:
                     if leftovers
                     else "; everything this deployment created was deleted"
                 )
-            raise AwsOperationError(
-                message, step=step, aws_error_code=error_code(exc) or None
-            ) from exc
+            raise aws_error(exc, message, step=step) from exc
         log.info("challenger endpoint %s deployed from %s", name, model_artifact_s3_path)
         return name
 
@@ -294,12 +286,11 @@ class ABTestingManager:
         try:
             return dict(self.sagemaker.describe_endpoint(EndpointName=name))
         except Exception as exc:
-            if _not_found(exc):
-                raise NotFoundError("endpoint", name) from exc
-            raise AwsOperationError(
+            raise aws_error(
+                exc,
                 f"describing endpoint {name!r} failed: {exc}",
                 step="describe_endpoint",
-                aws_error_code=error_code(exc) or None,
+                not_found=("endpoint", name),
             ) from exc
 
     @property
@@ -447,12 +438,11 @@ class ABTestingManager:
         try:
             self.sagemaker.describe_endpoint_config(EndpointConfigName=previous_endpoint_config)
         except Exception as exc:
-            if _not_found(exc):
-                raise NotFoundError("endpoint configuration", previous_endpoint_config) from exc
-            raise AwsOperationError(
+            raise aws_error(
+                exc,
                 f"describing endpoint configuration {previous_endpoint_config!r} failed: {exc}",
                 step="describe_endpoint_config",
-                aws_error_code=error_code(exc) or None,
+                not_found=("endpoint configuration", previous_endpoint_config),
             ) from exc
         production = self.settings.production_endpoint
         current = self._describe_endpoint(production)["EndpointConfigName"]

@@ -39,8 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from fraud_jlab.abtest.manager import EXPERIMENT_TAG, ABTestingManager
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
 from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
 from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
-from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
 from fraud_jlab.promotion.endpoint_change import (
     EndpointChangePlan,
     EndpointTarget,

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from fraud_jlab.aws import error_code
-from fraud_jlab.errors import AccessDenied, AwsOperationError, ValidationError
+from fraud_jlab.aws import aws_error, error_code, is_access_denied, is_not_found
+from fraud_jlab.errors import ValidationError
 
 #: Extensions understood by :func:`load_dataset` / :func:`save_dataset`, and the format each means.
 FORMATS: dict[str, str] = {
@@ -33,8 +33,6 @@ FORMATS: dict[str, str] = {
     ".pq": "parquet",
 }
 _ALLOWED = ", ".join(FORMATS)
-_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
-_DENIED = {"403", "AccessDenied", "AllAccessDisabled", "Forbidden"}
 
 
 @dataclass(frozen=True)
@@ -80,17 +78,16 @@ def _not_found(uri: str) -> FileNotFoundError:
 
 def _s3_error(exc: Exception, loc: _Location, action: str) -> Exception:
     code = error_code(exc)
-    if code in _NOT_FOUND:
-        return _not_found(loc.uri)
     if code == "NoSuchBucket":
         return ValueError(
             f"S3 bucket does not exist: {loc.bucket}. Check your AWS configuration and bucket name."
         )
-    if code in _DENIED:
-        return AccessDenied(
-            f"Access denied to {loc.uri}. Ensure your IAM role has {action} permission for this bucket."
-        )
-    return AwsOperationError(f"S3 error: {exc}", step=action, aws_error_code=code or None)
+    if is_not_found(exc):
+        return _not_found(loc.uri)
+    if is_access_denied(exc):
+        message = f"Access denied to {loc.uri}. Ensure your IAM role has {action} permission for this bucket."
+        return aws_error(exc, message, step=action)
+    return aws_error(exc, f"S3 error: {exc}", step=action)
 
 
 def _read_bytes(loc: _Location, s3_client: Any) -> bytes:

@@ -25,9 +25,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import fraud_jlab
 from fraud_jlab.demo.workspace import DATA_KEY as DATA_KEY  # where the data set is in S3
 from fraud_jlab.errors import FraudJlabError
+from fraud_jlab.version import __version__
 
 #: The notebook Lab opens first (its path in the workdir).
 FIRST_NOTEBOOK = "01_data_exploration.ipynb"
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fraud-jlab",
         description="fraud_jlab: fraud-detection experimentation in JupyterLab.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {fraud_jlab.__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",

@@ -183,7 +183,13 @@ def _ensure_bucket(s3: Any, bucket: str, versioned: bool) -> None:
     except Exception as exc:
         if error_code(exc) not in {"404", "NoSuchBucket", "NotFound"}:
             raise
-        s3.create_bucket(Bucket=bucket)
+        region = s3.meta.region_name
+        location = (
+            {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            if region and region != "us-east-1"
+            else {}
+        )
+        s3.create_bucket(Bucket=bucket, **location)
     if versioned:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
@@ -228,7 +234,7 @@ def _ensure_state_machine(sfn: Any, arn: str, name: str, role_arn: str) -> None:
         sfn.describe_state_machine(stateMachineArn=arn)
         return
     except Exception as exc:
-        if error_code(exc) != "StateMachineDoesNotExist":
+        if error_code(exc) not in {"StateMachineDoesNotExist", "ResourceNotFound"}:
             raise
     created = sfn.create_state_machine(
         name=name, definition=json.dumps(_PIPELINE_DEFINITION), roleArn=role_arn

@@ -17,6 +17,7 @@ import pandas as pd
 
 from fraud_jlab.datasets import generate_fraud_dataset, load_dataset
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.hyperparameters import HYPERPARAMETERS
 from fraud_jlab.tracking import Run, TrackerStore, get_tracker
 
 if TYPE_CHECKING:
@@ -25,14 +26,7 @@ if TYPE_CHECKING:
 EXPERIMENT_NAME = "fraud-detection-optimization"
 BASELINE_TAG = ("role", "production-baseline")
 #: Seed hyperparameter names (as the SageMaker XGBoost container and Parameter Store spell them).
-HYPERPARAMETER_NAMES: tuple[str, ...] = (
-    "objective",
-    "num_round",
-    "max_depth",
-    "eta",
-    "subsample",
-    "colsample_bytree",
-)
+HYPERPARAMETER_NAMES: tuple[str, ...] = HYPERPARAMETERS
 DEFAULT_CONFIGS: tuple[dict[str, Any], ...] = (
     {"run_name": "production-baseline", "max_depth": 5, "eta": 0.2, "num_round": 100,
      "subsample": 0.8, "colsample_bytree": 0.8},

@@ -7,20 +7,16 @@ naming every offending field.
 
 from fraud_jlab.models._base import DomainModel
 from fraud_jlab.models.abtest import ABTestConfig, RolloutStage, SuccessCriteria, TrafficSplit
-from fraud_jlab.models.experiment import ExperimentMetadata
 from fraud_jlab.models.production import ModelConfig, ProductionConfig
-from fraud_jlab.models.promotion import PromotionEvent
 from fraud_jlab.models.tuning import HyperparameterTuningJob, ParameterRange
 
 __all__ = [
     "ABTestConfig",
     "DomainModel",
-    "ExperimentMetadata",
     "HyperparameterTuningJob",
     "ModelConfig",
     "ParameterRange",
     "ProductionConfig",
-    "PromotionEvent",
     "RolloutStage",
     "SuccessCriteria",
     "TrafficSplit",

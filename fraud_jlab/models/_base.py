@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 import yaml
@@ -11,6 +12,14 @@ from pydantic import ValidationError as PydanticValidationError
 from fraud_jlab.errors import ValidationError
 
 M = TypeVar("M", bound="DomainModel")
+
+
+def check_finite_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """Reject NaN/inf metric values, naming the metric."""
+    for name, value in metrics.items():
+        if not math.isfinite(value):
+            raise ValueError(f"metric {name!r} must be a finite number, got {value}")
+    return metrics
 
 
 class DomainModel(BaseModel):

@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from fraud_jlab.models._base import DomainModel
-from fraud_jlab.models.experiment import check_finite_metrics
+from fraud_jlab.models._base import DomainModel, check_finite_metrics
 
 
 class ModelConfig(DomainModel):

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.hyperparameters import ALIASES, ALLOWED_OBJECTIVES, HYPERPARAMETERS
 from fraud_jlab.promotion.validation import (
-    ALLOWED_OBJECTIVES,
+    RANGES,
     REQUIRED_PARAMS,
+    NumericRange,
     normalise_hyperparameters,
 )
 
@@ -138,6 +140,13 @@ def _c(*choices: str) -> Spec:
     return Spec("choice", choices=choices)
 
 
+def _from_range(rng: NumericRange) -> Spec:
+    """The Spec of a production range of :mod:`fraud_jlab.promotion.validation`."""
+    if rng.kind is int:
+        return _i(rng.low, rng.high)
+    return _f(rng.low, rng.high, low_open=rng.low_open)
+
+
 BOOL = Spec("bool")
 FRACTION = _f(0.0, 1.0, low_open=True)
 SEED = _i(0, 2**32 - 1)
@@ -158,12 +167,9 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
     "xgboost": AlgorithmSpec(
         "xgboost",
         {
+            # the six production hyperparameters, with the seed's ranges
             "objective": _c(*ALLOWED_OBJECTIVES),
-            "num_round": _i(1, 1000),
-            "max_depth": _i(1, 20),
-            "eta": FRACTION,
-            "subsample": FRACTION,
-            "colsample_bytree": FRACTION,
+            **{name: _from_range(RANGES[name]) for name in HYPERPARAMETERS if name in RANGES},
             "colsample_bylevel": FRACTION,
             "colsample_bynode": FRACTION,
             "scale_pos_weight": _f(0.0, 1e6, low_open=True),
@@ -185,8 +191,7 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             "seed": SEED,
         },
         {
-            "learning_rate": "eta",
-            "n_estimators": "num_round",
+            **ALIASES,
             "random_state": "seed",
             "reg_alpha": "alpha",
             "reg_lambda": "lambda",

@@ -14,16 +14,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from fraud_jlab.aws.errors import amended
 from fraud_jlab.config import FraudJlab, get_settings
 from fraud_jlab.errors import AwsOperationError, NotFoundError, ValidationError
-from fraud_jlab.promotion.aws_errors import map_aws_error
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import LockLease, PromotionLock
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
     Snapshot,
-    StepFailed,
     aws_step,
     backup_document,
     dump_config,
@@ -98,12 +97,6 @@ class ProductionBuildingBlocks:
             self._tracker = get_tracker()
         return self._tracker
 
-    # --- errors -------------------------------------------------------------
-    def _raise_mapped(self, exc: StepFailed, suffix: str = "") -> None:
-        raise map_aws_error(
-            exc.cause, service=exc.service, step=exc.step, bucket=self.config_bucket, suffix=suffix
-        ) from exc
-
     # --- the seed's building blocks -------------------------------------------
     def validate_hyperparameters(self, hyperparameters: Mapping[str, Any]) -> bool:
         """Validate names and ranges (see ``fraud_jlab.promotion.validation``); True or ValidationError."""
@@ -125,7 +118,7 @@ class ProductionBuildingBlocks:
         The key is ``parameter-store-backups/backup-<YYYYmmdd-HHMMSS>-<suffix>.yaml``,
         written with ``IfNoneMatch='*'``. Raises AccessDenied / AwsOperationError.
         """
-        try:
+        with amended("Production unchanged: nothing was written."):
             values, versions = self.store.read_parameters("read_parameters")
             moment = self.clock()
             key = self.store.new_key("backup", moment)
@@ -133,9 +126,6 @@ class ProductionBuildingBlocks:
             self.store.put_new(
                 "backup_parameters", key, backup_document(snap, moment, None), "application/yaml"
             )
-        except StepFailed as exc:
-            self._raise_mapped(exc, "Production unchanged: nothing was written.")
-            raise
         return values, key
 
     def write_hyperparameters_to_parameter_store(self, hyperparameters: Mapping[str, Any]) -> str:
@@ -147,11 +137,9 @@ class ProductionBuildingBlocks:
         """
         clean = normalise_hyperparameters(hyperparameters)
         _, backup_key = self.backup_current_parameters()
-        try:
+        with amended(f"Restore with rollback_parameter_store({backup_key!r})."):
             for name, path in self.parameter_paths().items():
                 self.store.put_parameter(f"put_parameter:{name}", path, format_value(clean[name]))
-        except StepFailed as exc:
-            self._raise_mapped(exc, f"Restore with rollback_parameter_store({backup_key!r}).")
         return backup_key
 
     def generate_production_config(
@@ -192,16 +180,12 @@ class ProductionBuildingBlocks:
         (never overwritten); the write is conditional on the config read.
         """
         validate_config_schema(config)
-        try:
-            body, etag = self.store.read_object("read_config", CONFIG_KEY)
-            archive_key = None
-            if body is not None:
-                archive_key = self.store.new_key("archive", self.clock())
-                self.store.put_new("archive_config", archive_key, body, "application/yaml")
-            self.store.put_config("write_config", dump_config(config), etag)
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        body, etag = self.store.read_object("read_config", CONFIG_KEY)
+        archive_key = None
+        if body is not None:
+            archive_key = self.store.new_key("archive", self.clock())
+            self.store.put_new("archive_config", archive_key, body, "application/yaml")
+        self.store.put_config("write_config", dump_config(config), etag)
         return archive_key
 
     def trigger_production_pipeline(
@@ -215,34 +199,26 @@ class ProductionBuildingBlocks:
             "promotionId": promotion_id,
             "triggeredBy": "fraud-jlab" + (f":{approver}" if approver else ""),
         }
-        try:
-            resp = aws_step(
-                "trigger_pipeline",
-                "stepfunctions",
-                self.sfn_client.start_execution,
-                stateMachineArn=self.settings.state_machine_arn,
-                name=execution_name(label, self.clock()),
-                input=json.dumps(payload),
-            )
-        except StepFailed as exc:
-            if promotion_id is not None:
-                raise
-            self._raise_mapped(exc)
-            raise
+        resp = aws_step(
+            "trigger_pipeline",
+            "stepfunctions",
+            None,
+            self.sfn_client.start_execution,
+            stateMachineArn=self.settings.state_machine_arn,
+            name=execution_name(label, self.clock()),
+            input=json.dumps(payload),
+        )
         return str(resp["executionArn"])
 
     def check_pipeline_status(self, execution_arn: str) -> dict[str, Any]:
         """``{"status", "startDate", "stopDate", "output"}`` of a pipeline execution."""
-        try:
-            resp = aws_step(
-                "pipeline_status",
-                "stepfunctions",
-                self.sfn_client.describe_execution,
-                executionArn=execution_arn,
-            )
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        resp = aws_step(
+            "pipeline_status",
+            "stepfunctions",
+            None,
+            self.sfn_client.describe_execution,
+            executionArn=execution_arn,
+        )
         return {
             "status": resp["status"],
             "startDate": resp["startDate"],
@@ -270,18 +246,16 @@ class ProductionBuildingBlocks:
             ) from exc
         lease = self._acquire("rollback_parameter_store")
         try:
-            current, _ = self.store.read_parameters("restore_read")
-            for path, value in wanted.items():
-                if current.get(path) == value:
-                    continue
-                if value is None:
-                    self.store.delete_parameter("restore_parameter", path)
-                else:
-                    self.store.put_parameter("restore_parameter", path, value)
-            after, _ = self.store.read_parameters("verify")
-        except StepFailed as exc:
-            self._raise_mapped(exc, f"Backup: s3://{self.config_bucket}/{backup_key}.")
-            raise
+            with amended(f"Backup: s3://{self.config_bucket}/{backup_key}."):
+                current, _ = self.store.read_parameters("restore_read")
+                for path, value in wanted.items():
+                    if current.get(path) == value:
+                        continue
+                    if value is None:
+                        self.store.delete_parameter("restore_parameter", path)
+                    else:
+                        self.store.put_parameter("restore_parameter", path, value)
+                after, _ = self.store.read_parameters("verify")
         finally:
             self.lock.release(lease)
         wrong = [p for p, v in wanted.items() if p in after and after[p] != v]
@@ -302,26 +276,17 @@ class ProductionBuildingBlocks:
         try:
             _, etag = self.store.read_object("read_config", CONFIG_KEY)
             self.store.put_config("restore_config", body, etag)
-        except StepFailed as exc:
-            self._raise_mapped(exc)
         finally:
             self.lock.release(lease)
 
     def _acquire(self, holder: str) -> LockLease:
-        try:
+        with amended("Production unchanged: nothing was written."):
             return self.lock.acquire(holder)
-        except StepFailed as exc:
-            self._raise_mapped(exc, "Production unchanged: nothing was written.")
-            raise
 
     def _read_backup(self, backup_key: str) -> bytes:
         if not isinstance(backup_key, str) or not backup_key.strip():
             raise ValidationError("backup_key must be a non-empty S3 key", field="backup_key")
-        try:
-            body, _ = self.store.read_object("read_backup", backup_key)
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        body, _ = self.store.read_object("read_backup", backup_key)
         if body is None:
             raise NotFoundError("backup", f"s3://{self.config_bucket}/{backup_key}")
         return body

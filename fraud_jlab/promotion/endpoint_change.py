@@ -41,9 +41,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import map_aws_error
 from fraud_jlab.errors import AwsOperationError, FraudJlabError, NotFoundError, ValidationError
 from fraud_jlab.models.abtest import ENDPOINT_NAME
-from fraud_jlab.promotion.aws_errors import map_aws_error
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import PromotionLock
 from fraud_jlab.promotion.models import (
@@ -52,7 +52,7 @@ from fraud_jlab.promotion.models import (
     ProductionState,
     PromotionRecord,
 )
-from fraud_jlab.promotion.state import ProductionStore, StepFailed, aws_step
+from fraud_jlab.promotion.store import ProductionStore, aws_step
 from fraud_jlab.tracking.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -229,11 +229,12 @@ class EndpointChanger:
             resp = aws_step(
                 step,
                 "sagemaker",
+                None,
                 self.sagemaker.describe_endpoint,
                 EndpointName=self.endpoint_name,
             )
-        except StepFailed as exc:
-            if error_code(exc.cause) == "ValidationException" and "not find" in str(exc.cause):
+        except AwsOperationError as exc:
+            if _missing(exc):
                 raise NotFoundError("endpoint", self.endpoint_name) from exc
             raise
         return endpoint_state(resp)
@@ -243,11 +244,12 @@ class EndpointChanger:
             resp = aws_step(
                 "describe_endpoint_config",
                 "sagemaker",
+                None,
                 self.sagemaker.describe_endpoint_config,
                 EndpointConfigName=config_name,
             )
-        except StepFailed as exc:
-            if error_code(exc.cause) == "ValidationException" and "not find" in str(exc.cause):
+        except AwsOperationError as exc:
+            if _missing(exc):
                 raise NotFoundError("endpoint configuration", config_name) from exc
             raise
         production = [str(v["VariantName"]) for v in resp.get("ProductionVariants") or []]
@@ -329,8 +331,9 @@ class EndpointChanger:
             return self._plan(kind, ab_test_id, target)
         try:
             lease = self.lock.acquire(approver)
-        except StepFailed as exc:
-            raise self._unchanged(exc) from exc
+        except AwsOperationError as exc:
+            self._unchanged(exc)
+            raise
         try:
             return self._locked(kind, ab_test_id, approver, str(reason), target, lease)
         finally:
@@ -340,8 +343,9 @@ class EndpointChanger:
         try:
             before = self.read()
             after = self._expected(before, target)
-        except StepFailed as exc:
-            raise self._unchanged(exc) from exc
+        except AwsOperationError as exc:
+            self._unchanged(exc)
+            raise
         changes: list[str] = []
         if after.config_name != before.config_name:
             changes.append(
@@ -361,16 +365,10 @@ class EndpointChanger:
             kind=kind, ab_test_id=ab_test_id, before=before, after=after, changes=changes
         )
 
-    def _unchanged(self, exc: StepFailed, promotion_id: str | None = None) -> FraudJlabError:
+    def _unchanged(self, exc: AwsOperationError, promotion_id: str | None = None) -> None:
+        """Amend the AWS error in place: nothing of the endpoint was changed."""
         suffix = "Production unchanged" + (f" (change {promotion_id})." if promotion_id else ".")
-        return map_aws_error(
-            exc.cause,
-            service=exc.service,
-            step=exc.step,
-            bucket=self.bucket,
-            suffix=suffix,
-            production_unchanged=True,
-        )
+        exc.amend(suffix, production_unchanged=True)
 
     def _locked(
         self,
@@ -386,8 +384,9 @@ class EndpointChanger:
             self.lock.name_promotion(lease, promotion_id)
             before = self.read()
             expected = self._expected(before, target)
-        except StepFailed as exc:
-            raise self._unchanged(exc, promotion_id) from exc
+        except AwsOperationError as exc:
+            self._unchanged(exc, promotion_id)
+            raise
         empty = ProductionState(ssm={}, config=None)
         record = PromotionRecord(
             promotion_id=promotion_id,
@@ -408,10 +407,10 @@ class EndpointChanger:
             self.ledger.write_attempt(
                 promotion_id, record.model_dump(mode="json") | {"status": "in_progress"}
             )
-        except StepFailed as exc:
-            err = self._unchanged(exc, promotion_id)
-            self._finish(record, exc.step, str(err), "rolled_back")
-            raise err from exc
+        except AwsOperationError as exc:
+            self._unchanged(exc, promotion_id)
+            self._finish(record, exc.step or "ledger_attempt", str(exc), "rolled_back")
+            raise
         step = "start"
         try:
             if expected.config_name != before.config_name:
@@ -457,6 +456,7 @@ class EndpointChanger:
         aws_step(
             step,
             "sagemaker",
+            None,
             self.sagemaker.update_endpoint,
             EndpointName=self.endpoint_name,
             EndpointConfigName=config_name,
@@ -466,6 +466,7 @@ class EndpointChanger:
         aws_step(
             step,
             "sagemaker",
+            None,
             self.sagemaker.update_endpoint_weights_and_capacities,
             EndpointName=self.endpoint_name,
             DesiredWeightsAndCapacities=[
@@ -479,18 +480,18 @@ class EndpointChanger:
                 EndpointName=self.endpoint_name, WaiterConfig=self.waiter_config
             )
         except Exception as exc:
-            raise StepFailed(step, "sagemaker", exc) from exc
+            raise map_aws_error(exc, service="sagemaker", step=step) from exc
 
     # --- restore -------------------------------------------------------------
     def _retrying(self, fn: Callable[[], T]) -> T:
         for delay in self.retry_delays:
             try:
                 return fn()
-            except StepFailed as exc:
+            except AwsOperationError as exc:
                 log.warning(
                     "restore step %s failed (%s); retrying in %.2fs",
                     exc.step,
-                    error_code(exc.cause) or exc.cause,
+                    exc.aws_error_code or exc,
                     delay,
                 )
                 self.sleep(delay)
@@ -501,7 +502,7 @@ class EndpointChanger:
         problems: list[str] = []
         try:
             now = self._retrying(lambda: self.read("restore_read"))
-        except (StepFailed, NotFoundError) as exc:
+        except (AwsOperationError, NotFoundError) as exc:
             return [f"could not read {self.endpoint_name} to restore it ({exc})"]
         if now.config_name != before.config_name and before.config_name is not None:
             config = before.config_name
@@ -509,24 +510,21 @@ class EndpointChanger:
                 self._retrying(lambda: self._update_config("restore_endpoint", config))
                 self._retrying(lambda: self._wait("restore_wait"))
                 now = self._retrying(lambda: self.read("restore_read"))
-            except StepFailed as exc:
+            except AwsOperationError as exc:
                 problems.append(
-                    f"restoring config {config!r} failed at '{exc.step}' "
-                    f"({error_code(exc.cause) or exc.cause})"
+                    f"restoring config {config!r} failed at '{exc.step}' ({_code(exc)})"
                 )
         if not _same(now, before) and now.config_name == before.config_name:
             weights = dict(before.weights)
             try:
                 self._retrying(lambda: self._update_weights("restore_weights", weights))
                 self._retrying(lambda: self._wait("restore_wait"))
-            except StepFailed as exc:
-                problems.append(
-                    f"restoring weights failed at '{exc.step}' ({error_code(exc.cause) or exc.cause})"
-                )
+            except AwsOperationError as exc:
+                problems.append(f"restoring weights failed at '{exc.step}' ({_code(exc)})")
         try:
             after = self._retrying(lambda: self.read("verify_restore"))
-        except StepFailed as exc:
-            problems.append(f"could not verify the restore ({error_code(exc.cause) or exc.cause})")
+        except AwsOperationError as exc:
+            problems.append(f"could not verify the restore ({_code(exc)})")
             return problems
         if not _same(after, before):
             problems.append(
@@ -537,7 +535,9 @@ class EndpointChanger:
     def _roll_back(
         self, record: PromotionRecord, before: EndpointState, step: str, cause: BaseException
     ) -> FraudJlabError:
-        inner = cause.cause if isinstance(cause, StepFailed) else cause
+        inner: BaseException = cause
+        if isinstance(cause, AwsOperationError) and cause.__cause__ is not None:
+            inner = cause.__cause__
         code = error_code(inner) or type(inner).__name__
         problems = self._restore(before)
         head = (
@@ -567,8 +567,23 @@ class EndpointChanger:
         record.error = message
         try:
             self.ledger.write_record(record)
-        except StepFailed as exc:
+        except AwsOperationError as exc:
             log.error("Could not write ledger record %s: %s", record.promotion_id, exc)
+
+
+def _missing(exc: AwsOperationError) -> bool:
+    """SageMaker's answer for an endpoint (configuration) that does not exist."""
+    cause = exc.__cause__
+    return (
+        cause is not None
+        and error_code(cause) == "ValidationException"
+        and ("not find" in str(cause))
+    )
+
+
+def _code(exc: AwsOperationError) -> str:
+    """The AWS error code of ``exc`` (or the underlying exception's text)."""
+    return exc.aws_error_code or str(exc.__cause__ or exc)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fraud_jlab.aws.errors import amended
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
 from fraud_jlab.promotion import recovery
 from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
@@ -36,9 +37,8 @@ from fraud_jlab.promotion.models import (
 )
 from fraud_jlab.promotion.noninferiority import compare_with_production
 from fraud_jlab.promotion.spec import run_spec
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     Snapshot,
-    StepFailed,
     backup_document,
 )
 from fraud_jlab.promotion.transaction import Change, Transaction
@@ -114,11 +114,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         """Validate ``run_id`` and compute what promoting it would change (reads only)."""
         run = self.tracker.get_run(run_id)
         spec = run_spec(run, self.tracker)
-        try:
+        with amended("Production unchanged: nothing was written."):
             current = self.store.snapshot("read")
-        except StepFailed as exc:
-            self._raise_mapped(exc, "Production unchanged: nothing was written.")
-            raise
         gates = self._gates(run, current)
         tested = (run.end_time or run.start_time).strftime("%Y-%m-%d")
         config = self.generate_production_config(
@@ -246,11 +243,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
                 )
             state = record.after
         else:
-            try:
+            with amended("Production unchanged: nothing was written."):
                 state = state_before(self.store, record)
-            except StepFailed as exc:
-                self._raise_mapped(exc, "Production unchanged: nothing was written.")
-                raise
         change = Change(
             kind="rollback",
             run_id=record.run_id,
@@ -269,34 +263,23 @@ class ProductionIntegrator(ProductionBuildingBlocks):
 
     def state_before(self, record: PromotionRecord) -> ProductionState:
         """The state before ``record``, from its backups (what ``target="before"`` restores)."""
-        try:
-            return state_before(self.store, record)
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        return state_before(self.store, record)
 
     def list_promotions(
         self, max_results: int = 50, page_token: str | None = None
     ) -> PromotionsPage:
         """Ledger records, newest first; the first page also lists attempts in progress."""
-        try:
-            records, token = self.ledger.page(max_results, page_token)
-            pending = [] if page_token else recovery.in_progress(self.store, self.clock())
-            baseline = None if page_token else baseline_entry(self.ledger)
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        records, token = self.ledger.page(max_results, page_token)
+        pending = [] if page_token else recovery.in_progress(self.store, self.clock())
+        baseline = None if page_token else baseline_entry(self.ledger)
         return PromotionsPage(
             promotions=records, next_page_token=token, in_progress=pending, baseline=baseline
         )
 
     def ledger_get(self, promotion_id: str, suffix: str = "") -> PromotionRecord:
         """One ledger record; an AWS failure is mapped with ``suffix`` appended to its message."""
-        try:
+        with amended(suffix):
             return self.ledger.get(promotion_id)
-        except StepFailed as exc:
-            self._raise_mapped(exc, suffix)
-            raise
 
     def get_promotion(self, promotion_id: str) -> PromotionRecord:
         """One ledger record, with the live pipeline status when a pipeline was started."""
@@ -309,13 +292,9 @@ class ProductionIntegrator(ProductionBuildingBlocks):
     def current_production(self) -> ProductionView:
         """The live SSM values and config, the completed promotion that put them there,
         and any unfinished attempt (its process died: production may be half-written)."""
-        try:
-            snap = self.store.snapshot("read")
-            latest = self.ledger.latest_completed()
-            pending = recovery.unfinished(self.store, self.clock())
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        snap = self.store.snapshot("read")
+        latest = self.ledger.latest_completed()
+        pending = recovery.unfinished(self.store, self.clock())
         return ProductionView(
             ssm=snap.values,
             config=snap.config_obj(),
@@ -325,11 +304,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
 
     def unfinished_attempts(self) -> list[UnfinishedAttempt]:
         """Attempts without a final record whose lock no live holder has (see recovery.py)."""
-        try:
-            pending = recovery.unfinished(self.store, self.clock())
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        pending = recovery.unfinished(self.store, self.clock())
         return [recovery.summary(attempt) for attempt, _ in pending]
 
     def recover(self, *, approver: str, reason: str) -> list[PromotionRecord]:
@@ -345,19 +320,12 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         """
         approver = _check_approver(approver)
         reason = validate_reason(reason)
-        try:
-            pending = recovery.unfinished(self.store, self.clock())
-            if not pending:
-                return []
-            lease = self._recovery_lease(approver, [a.promotion_id for a, _ in pending])
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        pending = recovery.unfinished(self.store, self.clock())
+        if not pending:
+            return []
+        lease = self._recovery_lease(approver, [a.promotion_id for a, _ in pending])
         try:
             return self._recover_locked(pending, approver, reason)
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
         finally:
             self.lock.release(lease)
 
@@ -466,11 +434,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         Raises the mapped AWS errors (AccessDenied, AwsOperationError) when the config
         cannot be read; a missing config is simply "unknown".
         """
-        try:
-            snap = self.store.snapshot("read")
-        except StepFailed as exc:
-            self._raise_mapped(exc)
-            raise
+        snap = self.store.snapshot("read")
         return _production_run_id(snap)
 
     def _gates(self, run: RunDetail, current: Snapshot) -> list[Gate]:

@@ -36,7 +36,7 @@ from typing import Any
 
 from fraud_jlab.errors import NotFoundError, ValidationError, shorten
 from fraud_jlab.promotion.models import PromotionRecord
-from fraud_jlab.promotion.state import ProductionStore, aws_step
+from fraud_jlab.promotion.store import ProductionStore, aws_step
 
 LEDGER_PREFIX = "promotions/"
 INDEX_PREFIX = "promotions-index/"
@@ -151,7 +151,9 @@ class PromotionLedger:
             if token:
                 kwargs["ContinuationToken"] = token
 
-            resp = aws_step("read_ledger", "s3", self.store.s3.list_objects_v2, **kwargs)
+            resp = aws_step(
+                "read_ledger", "s3", self.store.bucket, self.store.s3.list_objects_v2, **kwargs
+            )
             for item in resp.get("Contents", []):
                 name = item["Key"][len(LEDGER_PREFIX) :]
                 if name.endswith(".json") and _ID_RE.match(name[:-5]):

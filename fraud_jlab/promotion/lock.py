@@ -24,10 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES, map_aws_error
 from fraud_jlab.errors import ConflictError
-from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
 from fraud_jlab.promotion.ledger import record_key
-from fraud_jlab.promotion.state import StepFailed
 
 LOCK_KEY = "locks/promotion.lock"
 #: Sleeps between the tries of a failed lock release (so 3 tries in all).
@@ -92,7 +91,7 @@ class PromotionLock:
         except AWS_ERRORS as exc:
             if error_code(exc) in PRECONDITION_CODES | NOT_FOUND_CODES:
                 return None
-            raise StepFailed(step, "s3", exc) from exc
+            raise map_aws_error(exc, service="s3", step=step, bucket=self.bucket) from exc
         return str(resp["ETag"])
 
     def acquire(self, holder: str, promotion_id: str | None = None) -> LockLease:
@@ -147,7 +146,7 @@ class PromotionLock:
         except AWS_ERRORS as exc:
             if error_code(exc) in NOT_FOUND_CODES:
                 return False
-            raise StepFailed("acquire_lock", "s3", exc) from exc
+            raise map_aws_error(exc, service="s3", step="acquire_lock", bucket=self.bucket) from exc
         return True
 
     def name_promotion(self, lease: LockLease, promotion_id: str) -> None:
@@ -199,7 +198,7 @@ class PromotionLock:
         except AWS_ERRORS as exc:
             if error_code(exc) in NOT_FOUND_CODES:
                 return None
-            raise StepFailed("acquire_lock", "s3", exc) from exc
+            raise map_aws_error(exc, service="s3", step="acquire_lock", bucket=self.bucket) from exc
         raw = resp["Body"].read()
         try:
             info = json.loads(raw)

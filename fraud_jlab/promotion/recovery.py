@@ -35,13 +35,13 @@ from typing import Any
 
 import yaml
 
+from fraud_jlab.errors import AwsOperationError
 from fraud_jlab.promotion.ledger import LEDGER_PREFIX, PromotionLedger, check_promotion_id
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.models import ProductionState, PromotionRecord, UnfinishedAttempt
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
-    StepFailed,
     aws_step,
     dump_config,
     parse_backup,
@@ -99,7 +99,7 @@ def attempt_ids_without_record(store: ProductionStore) -> list[str]:
         kwargs: dict[str, Any] = {"Bucket": store.bucket, "Prefix": LEDGER_PREFIX}
         if token:
             kwargs["ContinuationToken"] = token
-        resp = aws_step("read_ledger", "s3", store.s3.list_objects_v2, **kwargs)
+        resp = aws_step("read_ledger", "s3", store.bucket, store.s3.list_objects_v2, **kwargs)
         for item in resp.get("Contents", []):
             name = item["Key"][len(LEDGER_PREFIX) :]
             if name.endswith("/attempt.json"):
@@ -184,10 +184,12 @@ def before_state(
     if attempt.config_file_backup_key:
         config, _ = store.read_object("read_backup", attempt.config_file_backup_key)
         if config is None:
-            raise StepFailed(
-                "read_backup",
-                "s3",
-                FileNotFoundError(f"s3://{store.bucket}/{attempt.config_file_backup_key}"),
+            missing = f"s3://{store.bucket}/{attempt.config_file_backup_key}"
+            raise AwsOperationError(
+                f"Step 'read_backup': FileNotFoundError: {missing}",
+                step="read_backup",
+                aws_error_code="FileNotFoundError",
+                service="s3",
             )
     elif attempt.before.config is not None:
         config = dump_config(attempt.before.config)

@@ -31,17 +31,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import (
+    ACCESS_DENIED_CODES,
+    PRECONDITION_CODES,
+    amended,
+    describe_aws_error,
+)
 from fraud_jlab.errors import (
     AccessDenied,
     AwsOperationError,
     ConflictError,
     FraudJlabError,
-)
-from fraud_jlab.promotion.aws_errors import (
-    ACCESS_DENIED_CODES,
-    PRECONDITION_CODES,
-    describe_aws_error,
-    map_aws_error,
 )
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import LockLease, PromotionLock
@@ -52,11 +52,10 @@ from fraud_jlab.promotion.models import (
     PromotionRecord,
     RollbackTarget,
 )
-from fraud_jlab.promotion.state import (
+from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
     Snapshot,
-    StepFailed,
     backup_document,
     dump_config,
 )
@@ -115,17 +114,8 @@ class Transaction:
 
     def run(self, change: Change) -> PromotionRecord:
         """Apply ``change``; returns the completed ledger record or raises (see module doc)."""
-        try:
+        with amended("Production unchanged.", production_unchanged=True):
             lease = self.lock.acquire(change.approver)
-        except StepFailed as exc:
-            raise map_aws_error(
-                exc.cause,
-                service=exc.service,
-                step=exc.step,
-                bucket=self.store.bucket,
-                suffix="Production unchanged.",
-                production_unchanged=True,
-            ) from exc
         try:
             return self._locked(change, lease)
         finally:
@@ -134,18 +124,9 @@ class Transaction:
     # --- the locked part -----------------------------------------------------
     def _locked(self, change: Change, lease: LockLease) -> PromotionRecord:
         promotion_id = new_id(int(self.clock().timestamp() * 1000))
-        try:
+        with amended("Production unchanged.", production_unchanged=True):
             self.lock.name_promotion(lease, promotion_id)
             before = self.store.snapshot("read")
-        except StepFailed as exc:
-            raise map_aws_error(
-                exc.cause,
-                service=exc.service,
-                step=exc.step,
-                bucket=self.store.bucket,
-                suffix="Production unchanged.",
-                production_unchanged=True,
-            ) from exc
         started = self.clock()
         backup_key = self.store.new_key("backup", started)
         record = PromotionRecord(
@@ -193,17 +174,15 @@ class Transaction:
                 record, "staleness_check", message, "rolled_back", change.event_run_id
             )
             raise ConflictError(message) from exc
-        except StepFailed as exc:
-            err = map_aws_error(
-                exc.cause,
-                service=exc.service,
-                step=exc.step,
-                bucket=self.store.bucket,
-                suffix=f"Nothing was changed: production unchanged (promotion {promotion_id}).",
+        except AwsOperationError as err:
+            err.amend(
+                f"Nothing was changed: production unchanged (promotion {promotion_id}).",
                 production_unchanged=True,
             )
-            self._finish_failed(record, exc.step, str(err), "rolled_back", change.event_run_id)
-            raise err from exc
+            self._finish_failed(
+                record, err.step or step, str(err), "rolled_back", change.event_run_id
+            )
+            raise
         return self._apply(change, record, before, new_bytes)
 
     def _check_fresh(self, before: Snapshot) -> None:
@@ -250,8 +229,9 @@ class Transaction:
             self.ledger.write_record(record)
             return record
         except Exception as exc:  # any failure after the backup must restore production
-            cause = exc.cause if isinstance(exc, StepFailed) else exc
-            service = exc.service if isinstance(exc, StepFailed) else "fraud_jlab"
+            aws = isinstance(exc, AwsOperationError) and exc.__cause__ is not None
+            cause = exc.__cause__ if aws and exc.__cause__ is not None else exc
+            service = (exc.service if isinstance(exc, AwsOperationError) else None) or "fraud_jlab"
             raise self._roll_back(record, before, change, new_bytes, step, service, cause) from exc
 
     # --- restore ---------------------------------------------------------------
@@ -300,15 +280,15 @@ class Transaction:
         )
 
     def _retrying(self, fn: Callable[[], T]) -> T:
-        """``fn()``, retried with backoff on StepFailed (``retry_delays`` sleeps between tries)."""
+        """``fn()``, retried with backoff on a failed AWS call (``retry_delays`` sleeps between tries)."""
         for delay in self.retry_delays:
             try:
                 return fn()
-            except StepFailed as exc:
+            except AwsOperationError as exc:
                 log.warning(
                     "Restore step %s failed (%s); retrying in %.2fs",
                     exc.step,
-                    error_code(exc.cause) or exc.cause,
+                    _code(exc),
                     delay,
                 )
                 self.sleep(delay)
@@ -343,7 +323,7 @@ class Transaction:
             current: dict[str, str | None] | None = self._retrying(
                 lambda: self.store.read_parameters("restore_read")[0]
             )
-        except StepFailed as exc:
+        except AwsOperationError as exc:
             # Unknown: restore every path this attempt meant to change (we hold the lock).
             log.error("Could not read the parameters to restore them: %s", exc)
             current = None
@@ -356,8 +336,8 @@ class Transaction:
                 continue
             try:
                 self._retrying(functools.partial(self._restore_parameter, path, want))
-            except StepFailed as exc:
-                problems.append(f"restoring {path} failed ({error_code(exc.cause) or exc.cause})")
+            except AwsOperationError as exc:
+                problems.append(f"restoring {path} failed ({_code(exc)})")
         config_url = f"s3://{self.store.bucket}/{CONFIG_KEY}"
         try:
             body, etag = self._retrying(lambda: self.store.read_object("restore_read", CONFIG_KEY))
@@ -369,15 +349,12 @@ class Transaction:
                 else:
                     old = before.config_bytes
                     self._retrying(lambda: self.store.put_config("restore_config", old, etag))
-        except StepFailed as exc:
-            problems.append(
-                f"restoring {config_url} failed at '{exc.step}' "
-                f"({error_code(exc.cause) or exc.cause})"
-            )
+        except AwsOperationError as exc:
+            problems.append(f"restoring {config_url} failed at '{exc.step}' ({_code(exc)})")
         try:
             after = self._retrying(lambda: self.store.snapshot("verify"))
-        except StepFailed as exc:
-            problems.append(f"could not verify the restore ({error_code(exc.cause) or exc.cause})")
+        except AwsOperationError as exc:
+            problems.append(f"could not verify the restore ({_code(exc)})")
             return problems
         wrong = [p for p in before.values if after.values[p] != before.values[p]]
         if after.config_bytes != before.config_bytes:
@@ -401,12 +378,18 @@ class Transaction:
         record.error = message
         try:
             self.ledger.write_record(record)
-        except StepFailed as exc:
+        except AwsOperationError as exc:
             log.error("Could not write ledger record %s: %s", record.promotion_id, exc)
         try:
             self.tracker.log_event("promotion", _event_payload(record), run_id=event_run_id)
         except Exception:
             log.exception("Could not log promotion event %s to the tracker", record.promotion_id)
+
+
+def _code(exc: AwsOperationError) -> object:
+    """The AWS code of a failed call for a log line or a problem (the error when it has none)."""
+    cause = exc.__cause__
+    return (error_code(cause) if cause is not None else "") or cause or exc
 
 
 def _event_payload(record: PromotionRecord) -> dict[str, Any]:

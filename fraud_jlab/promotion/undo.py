@@ -21,7 +21,7 @@ from fraud_jlab.promotion.models import (
     PromotionRecord,
     RollbackTarget,
 )
-from fraud_jlab.promotion.state import ProductionStore, parse_backup
+from fraud_jlab.promotion.store import ProductionStore, parse_backup
 
 TARGETS: tuple[RollbackTarget, ...] = ("before", "after")
 
@@ -41,7 +41,7 @@ def state_before(store: ProductionStore, record: PromotionRecord) -> ProductionS
     """The state before ``record`` as its backups hold it.
 
     Raises ValidationError when the record has no backup or a backup is missing or unreadable
-    (nothing is written), StepFailed for AWS errors.
+    (nothing is written), the mapped AWS errors (AwsOperationError, AwsAccessDenied).
     """
     if not record.parameter_store_backup_key:
         raise ValidationError(

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.hyperparameters import (
+    ALIASES,
+    ALLOWED_OBJECTIVES,
+    DEFAULT_OBJECTIVE,
+    HYPERPARAMETERS,
+)
 from fraud_jlab.models.production import ProductionConfig
 
-#: Objectives the production XGBoost pipeline accepts.
-ALLOWED_OBJECTIVES: tuple[str, ...] = (
-    "binary:logistic",
-    "binary:logitraw",
-    "binary:hinge",
-    "reg:logistic",
-)
-DEFAULT_OBJECTIVE = "binary:logistic"
 MAX_REASON_LENGTH = 1000
 
 
@@ -54,16 +52,16 @@ RANGES: dict[str, NumericRange] = {
     "colsample_bytree": NumericRange(float, 0.0, 1.0, low_open=True),
 }
 #: The six hyperparameters the production pipeline reads, in Parameter Store order.
-REQUIRED_PARAMS: tuple[str, ...] = (
-    "objective",
-    "num_round",
-    "max_depth",
-    "eta",
-    "subsample",
-    "colsample_bytree",
-)
+REQUIRED_PARAMS: tuple[str, ...] = HYPERPARAMETERS
 #: scikit-learn style names logged by runs -> SageMaker XGBoost names.
-SKLEARN_ALIASES: dict[str, str] = {"learning_rate": "eta", "n_estimators": "num_round"}
+SKLEARN_ALIASES: dict[str, str] = ALIASES
+__all__ = [
+    "ALLOWED_OBJECTIVES",
+    "DEFAULT_OBJECTIVE",
+    "RANGES",
+    "REQUIRED_PARAMS",
+    "SKLEARN_ALIASES",
+]
 
 
 def _coerce_number(name: str, raw: Any, rng: NumericRange) -> tuple[int | float | None, str | None]:

@@ -169,7 +169,7 @@ class InfoHandler(FraudJlabHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        from fraud_jlab import __version__
+        from fraud_jlab.version import __version__
 
         self.write_model(
             InfoResponse(
@@ -194,7 +194,7 @@ class OpenApiHandler(FraudJlabHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        from fraud_jlab import __version__
+        from fraud_jlab.version import __version__
 
         document = _cached_openapi(
             tuple(self._fj_context.routes),

@@ -122,9 +122,9 @@ def dependency_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             if name == "fraud_jlab":
                 # A source checkout that was never pip-installed still knows its version.
-                import fraud_jlab
+                from fraud_jlab.version import __version__
 
-                versions[name] = fraud_jlab.__version__
+                versions[name] = __version__
     with _cache_lock:
         _deps_cache = versions
     return dict(versions)

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from fraud_jlab.aws import aws_error, error_code
 from fraud_jlab.aws import client as aws_client
-from fraud_jlab.aws import error_code
-from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
+from fraud_jlab.errors import AwsOperationError, ConflictError, ValidationError
 from fraud_jlab.tracking import capture
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.query.filters import quote
@@ -76,15 +76,10 @@ def _call(sm: Any, operation: str, name: str, kind: str, **kwargs: Any) -> dict[
     try:
         return dict(getattr(sm, operation)(**kwargs))
     except Exception as exc:
-        code = error_code(exc)
-        if not code:
+        if not error_code(exc):
             raise
-        if code == "ResourceNotFound" or (
-            code == "ValidationException" and "not find" in str(exc).lower()
-        ):
-            raise NotFoundError(kind, name) from exc
-        raise AwsOperationError(
-            f"{operation} for {name!r} failed: {exc}", step=operation, aws_error_code=code
+        raise aws_error(
+            exc, f"{operation} for {name!r} failed: {exc}", step=operation, not_found=(kind, name)
         ) from exc
 
 

@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fraud_jlab.aws import aws_error, error_code, is_access_denied
 from fraud_jlab.aws import client as aws_client
-from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
-from fraud_jlab.errors import AccessDenied, AwsOperationError, NotFoundError, ValidationError
+from fraud_jlab.errors import AwsOperationError, ValidationError
 from fraud_jlab.models.tuning import HyperparameterTuningJob, ParameterRange
 from fraud_jlab.tuning.amt_import import (
     TrainingJobFailed,
@@ -210,18 +210,13 @@ def build_tuning_request(
 
 
 def _aws_error(exc: Exception, what: str, name: str) -> Exception:
-    code = error_code(exc)
-    message = str(exc)
-    if code in ("ResourceNotFound",) or (
-        code == "ValidationException" and "not find" in message.lower()
-    ):
-        return NotFoundError("tuning job", name)
-    if code in ("AccessDeniedException", "AccessDenied"):
-        return AccessDenied(f"{what} {name!r} was denied: {message}")
-    if code == "ResourceInUse":
+    if error_code(exc) == "ResourceInUse":
         return ValidationError(f"a tuning job named {name!r} already exists; choose another name",
                                field="tuning_job_name")  # fmt: skip
-    return AwsOperationError(f"{what} {name!r} failed: {message}", step=what, aws_error_code=code)
+    verb = "was denied" if is_access_denied(exc) else "failed"
+    return aws_error(
+        exc, f"{what} {name!r} {verb}: {exc}", step=what, not_found=("tuning job", name)
+    )
 
 
 def launch_tuning_job(

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fraud_jlab.errors import ValidationError
+from fraud_jlab.hyperparameters import ALIASES as _ALIASES
+from fraud_jlab.hyperparameters import HYPERPARAMETERS
 from fraud_jlab.models.tuning import ParameterRange
 
 ParamKind = Literal["Integer", "Continuous", "Categorical"]
@@ -44,6 +46,7 @@ class ParamSpec:
 
 
 #: Canonical (SageMaker XGBoost) name -> allowed tuning range; defaults are XGBoost's own.
+#: The keys are :data:`fraud_jlab.hyperparameters.HYPERPARAMETERS`, in that order.
 SEARCH_SPACE: dict[str, ParamSpec] = {
     "objective": ParamSpec(
         "objective", "Categorical", choices=("binary:logistic",), default="binary:logistic"
@@ -55,9 +58,9 @@ SEARCH_SPACE: dict[str, ParamSpec] = {
     "colsample_bytree": ParamSpec("colsample_bytree", "Continuous", 0.5, 1.0, default=1.0),
 }
 #: The canonical names in the order promotion writes them.
-CANONICAL_NAMES: tuple[str, ...] = tuple(SEARCH_SPACE)
+CANONICAL_NAMES: tuple[str, ...] = HYPERPARAMETERS
 #: scikit-learn / XGBClassifier names -> canonical names.
-ALIASES: dict[str, str] = {"learning_rate": "eta", "n_estimators": "num_round"}
+ALIASES: dict[str, str] = _ALIASES
 
 ParamValue = int | float | str
 

@@ -21,7 +21,7 @@ from botocore import xform_name
 ROOT = Path(__file__).resolve().parents[2] / "fraud_jlab"
 #: Code that only runs against the local emulator (it provisions what real accounts get
 #: from deploy/studio.yaml): not part of what a Studio user's role needs.
-EXCLUDED = ("demo/", "promotion/sandbox.py")
+EXCLUDED = ("demo/",)
 CLIENT_FACTORIES = {"client", "aws_client"}
 #: Methods taking ``(service, operation name, **kwargs)`` that call the client's operation
 #: (the SageMaker Experiments tracker's retrying ``_call``).

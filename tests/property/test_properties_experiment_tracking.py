@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_classification
 
 from fraud_jlab.config import FraudJlab
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.models.tuning import ParameterRange
 from fraud_jlab.promotion import ProductionIntegrator
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES
 from fraud_jlab.tracking import capture, ids
 from fraud_jlab.tracking.contract import TrackerStore

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fraud_jlab.config import FraudJlab
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion import ProductionIntegrator
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES, REQUIRED_PARAMS
 
 PREFIX = "/fraud-detection/hyperparameters/"

@@ -21,7 +21,7 @@ from tornado.httpclient import HTTPResponse
 from traitlets.config import Config
 
 from fraud_jlab.config import FraudJlab
-from fraud_jlab.promotion.sandbox import provision_sandbox
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.tracking.contract import TrackerStore
 

@@ -12,8 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 from evaluated_runs import GATE_METRICS, log_evaluation
 
+from fraud_jlab.aws.errors import map_aws_error
 from fraud_jlab.promotion.lock import PromotionLock
-from fraud_jlab.promotion.state import ProductionStore, StepFailed
+from fraud_jlab.promotion.store import ProductionStore
 from fraud_jlab.server import promotion_handlers
 from fraud_jlab.server.base import FraudJlabContext
 from fraud_jlab.server.openapi import build_openapi, response_schema
@@ -226,7 +227,7 @@ async def test_aws_failure_mid_promotion_is_502_and_production_unchanged(
 
     def broken(self: ProductionStore, step: str, body: bytes, expected_etag: str | None) -> str:
         error = ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "PutObject")
-        raise StepFailed(step, "s3", error)
+        raise map_aws_error(error, service="s3", step=step) from error
 
     monkeypatch.setattr(ProductionStore, "put_config", broken)
     status, payload = await fj_api(

@@ -15,8 +15,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.config import FraudJlab, set_settings
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion import ProductionView, PromotionPlan, PromotionRecord
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.tracking.contract import RunDetail, TrackerStore
 from fraud_jlab.tracking.registry import set_tracker
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -11,41 +11,16 @@ from hypothesis import strategies as st
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.models import (
     ABTestConfig,
-    ExperimentMetadata,
     HyperparameterTuningJob,
     ModelConfig,
     ParameterRange,
     ProductionConfig,
-    PromotionEvent,
     RolloutStage,
     SuccessCriteria,
     TrafficSplit,
 )
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
-
-
-def _experiment(**over: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "experiment_id": "01JABCDEF",
-        "experiment_name": "fraud-detection-optimization",
-        "run_name": "xgb-1",
-        "start_timestamp": NOW,
-        "end_timestamp": NOW + timedelta(minutes=3),
-        "status": "completed",
-        "user": "ds",
-        "algorithm": "xgboost",
-        "hyperparameters": {"max_depth": 7, "eta": 0.15},
-        "feature_set": ["V1", "V2", "Amount"],
-        "metrics": {"accuracy": 0.961, "auc_roc": 0.95},
-        "model_artifact_path": "s3://fraud-detection-models/x/model.tar.gz",
-        "confusion_matrix_path": None,
-        "dataset_version": "sha256:abc",
-        "code_version": "git:1234567",
-        "dependencies": {"xgboost": "3.2.0"},
-    }
-    base.update(over)
-    return base
 
 
 def _abtest(**over: object) -> dict[str, object]:
@@ -95,7 +70,6 @@ def _tuning(**over: object) -> dict[str, object]:
 
 
 SAMPLES = [
-    (ExperimentMetadata, _experiment()),
     (ABTestConfig, _abtest()),
     (HyperparameterTuningJob, _tuning()),
     (
@@ -109,21 +83,6 @@ SAMPLES = [
                 "tested_date": "2026-11-26",
                 "approved_by": "ds@example.com",
             }
-        },
-    ),
-    (
-        PromotionEvent,
-        {
-            "promotion_id": "p1",
-            "experiment_id": "01JABC",
-            "timestamp": NOW,
-            "approver": "ds",
-            "hyperparameters": {"max_depth": "5"},
-            "metrics": {"accuracy": 0.96},
-            "parameter_store_backup_key": "parameter-store-backups/backup-20261126-120000-ab12.yaml",
-            "config_file_backup_key": None,
-            "pipeline_execution_arn": "arn:aws:states:us-east-1:123456789012:execution:p:e",
-            "status": "completed",
         },
     ),
 ]
@@ -142,9 +101,6 @@ def test_json_and_yaml_round_trip(model: type, data: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("model", "data", "field"),
     [
-        (ExperimentMetadata, _experiment(status="done"), "status"),
-        (ExperimentMetadata, _experiment(metrics={"accuracy": float("nan")}), "metrics"),
-        (ExperimentMetadata, _experiment(end_timestamp=NOW - timedelta(seconds=1)), "<root>"),
         (
             ABTestConfig,
             _abtest(traffic_split={"champion_percentage": 80, "challenger_percentage": 10}),
@@ -169,7 +125,7 @@ def test_invalid_input_names_the_field(model: type, data: dict[str, object], fie
 
 def test_unknown_fields_are_rejected() -> None:
     with pytest.raises(ValidationError, match="surprise"):
-        ExperimentMetadata.parse(_experiment(surprise=1))
+        HyperparameterTuningJob.parse(_tuning(surprise=1))
 
 
 def test_bad_yaml_is_a_validation_error() -> None:

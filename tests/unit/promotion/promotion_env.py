@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.config import FraudJlab
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion import ProductionIntegrator
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 REGION = "us-east-1"

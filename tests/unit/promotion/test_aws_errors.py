@@ -124,3 +124,24 @@ def test_access_denied_on_s3_names_permission(
     with pytest.raises(AccessDenied, match=r"s3:PutObject") as info:
         integrator.promote_run(make_run(tracker), approver="bob", reason="r")
     assert "Production unchanged" in str(info.value)
+
+
+def test_an_aws_failure_is_raised_once_naming_the_step(
+    aws_env: AwsEnv, tracker: SqliteTrackerStore, integrator: ProductionIntegrator
+) -> None:
+    # The error the store raises is the one the caller gets: its cause is the botocore
+    # error itself (no internal wrapper in between), it names the step, and a denial
+    # keeps the step, the code and production_unchanged of an AWS failure.
+    failing(1, aws_env, code="InternalError")
+    with pytest.raises(AwsOperationError) as info:
+        integrator.current_production()
+    assert info.value.step == "read_parameters" and info.value.aws_error_code == "InternalError"
+    assert type(info.value.__cause__).__name__ == "ClientError"
+    assert str(info.value).startswith("Step 'read_parameters': ")
+
+    failing(3, aws_env, code="AccessDenied")  # the lock put
+    with pytest.raises(AccessDenied) as denied:
+        integrator.promote_run(make_run(tracker), approver="bob", reason="r")
+    assert isinstance(denied.value, AwsOperationError)
+    assert denied.value.step == "acquire_lock" and denied.value.production_unchanged is True
+    assert type(denied.value.__cause__).__name__ == "ClientError"

@@ -17,11 +17,11 @@ from promotion_env import GOOD_PARAMS, make_run
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.demo.emulator import start_emulator
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.errors import ConflictError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.recovery import RECOVERY_GRACE_SECONDS
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PREFIX = "/fraud-detection/hyperparameters/"

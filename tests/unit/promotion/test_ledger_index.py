@@ -11,7 +11,7 @@ from promotion_env import AwsEnv
 
 from fraud_jlab.promotion.ledger import INDEX_PREFIX, PromotionLedger, record_key
 from fraud_jlab.promotion.models import ProductionState, PromotionRecord
-from fraud_jlab.promotion.state import ProductionStore
+from fraud_jlab.promotion.store import ProductionStore
 
 N_RECORDS = 300
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

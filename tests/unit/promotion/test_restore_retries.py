@@ -15,7 +15,7 @@ from fraud_jlab.errors import AwsOperationError, ConflictError
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.lock import LOCK_KEY
 from fraud_jlab.promotion.models import PromotionRecord
-from fraud_jlab.promotion.state import CONFIG_KEY
+from fraud_jlab.promotion.store import CONFIG_KEY
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 Predicate = Callable[[str, dict[str, Any]], bool]

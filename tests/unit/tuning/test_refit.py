@@ -11,11 +11,11 @@ from sklearn.datasets import make_classification
 from sklearn.metrics import average_precision_score
 
 from fraud_jlab.config import FraudJlab
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation import HEADLINE_METRICS, ModelEvaluator
 from fraud_jlab.modelstore import load_model
 from fraud_jlab.promotion import ProductionIntegrator, PromotionRecord
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tuning import grid_search, refit_best
 

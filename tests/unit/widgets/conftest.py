@@ -14,7 +14,7 @@ import pytest
 from evaluated_runs import GATE_METRICS, log_evaluation
 
 from fraud_jlab.config import FraudJlab, set_settings
-from fraud_jlab.promotion.sandbox import provision_sandbox
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import set_tracker
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore

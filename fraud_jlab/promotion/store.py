@@ -1,8 +1,8 @@
-"""Read and write the production state: six SSM parameters and the S3 config file.
+"""The AWS production store: the six SSM parameters and the S3 config file, read and written.
 
-Every AWS call goes through :func:`aws_step`, which turns a botocore error
-into :class:`StepFailed` carrying the step name, so the transaction knows
-exactly which step failed.
+Every AWS call goes through :func:`aws_step`, which raises the domain error of
+``fraud_jlab.aws.errors`` (``AwsOperationError`` / ``AwsAccessDenied``) naming the
+step, so the caller and the transaction know exactly which step failed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 
 from fraud_jlab.aws import error_code
-from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES
+from fraud_jlab.aws.errors import AWS_ERRORS, NOT_FOUND_CODES, map_aws_error
 from fraud_jlab.promotion.validation import REQUIRED_PARAMS
 
 CONFIG_KEY = "production-model-config.yaml"
@@ -26,22 +26,12 @@ BACKUP_PREFIX = "parameter-store-backups/"
 T = TypeVar("T")
 
 
-class StepFailed(Exception):
-    """An AWS call failed at a named step (wraps the botocore error)."""
-
-    def __init__(self, step: str, service: str, cause: BaseException) -> None:
-        self.step = step
-        self.service = service
-        self.cause = cause
-        super().__init__(f"{step}: {cause}")
-
-
-def aws_step(step: str, service: str, fn: Callable[..., T], **kwargs: Any) -> T:
-    """Call ``fn(**kwargs)``; a botocore error becomes :class:`StepFailed`."""
+def aws_step(step: str, service: str, bucket: str | None, fn: Callable[..., T], **kwargs: Any) -> T:
+    """Call ``fn(**kwargs)``; a botocore error is raised as the mapped domain error."""
     try:
         return fn(**kwargs)
     except AWS_ERRORS as exc:
-        raise StepFailed(step, service, exc) from exc
+        raise map_aws_error(exc, service=service, step=step, bucket=bucket) from exc
 
 
 def stamp(moment: datetime) -> str:
@@ -100,7 +90,7 @@ class ProductionStore:
     # --- reading -----------------------------------------------------------
     def read_parameters(self, step: str) -> tuple[dict[str, str | None], dict[str, int | None]]:
         """Values and versions of the six parameters (None when absent)."""
-        resp = aws_step(step, "ssm", self.ssm.get_parameters, Names=self.paths())
+        resp = aws_step(step, "ssm", self.bucket, self.ssm.get_parameters, Names=self.paths())
         found = {p["Name"]: p for p in resp.get("Parameters", [])}
         values = {path: (found[path]["Value"] if path in found else None) for path in self.paths()}
         versions = {
@@ -115,7 +105,7 @@ class ProductionStore:
         except AWS_ERRORS as exc:
             if error_code(exc) in NOT_FOUND_CODES:
                 return None, None
-            raise StepFailed(step, "s3", exc) from exc
+            raise map_aws_error(exc, service="s3", step=step, bucket=self.bucket) from exc
         return resp["Body"].read(), str(resp["ETag"])
 
     def config_etag(self, step: str) -> str | None:
@@ -124,7 +114,7 @@ class ProductionStore:
         except AWS_ERRORS as exc:
             if error_code(exc) in NOT_FOUND_CODES:
                 return None
-            raise StepFailed(step, "s3", exc) from exc
+            raise map_aws_error(exc, service="s3", step=step, bucket=self.bucket) from exc
         return str(resp["ETag"])
 
     def snapshot(self, step_prefix: str) -> Snapshot:
@@ -137,6 +127,7 @@ class ProductionStore:
         aws_step(
             step,
             "ssm",
+            self.bucket,
             self.ssm.put_parameter,
             Name=path,
             Value=value,
@@ -149,13 +140,14 @@ class ProductionStore:
             self.ssm.delete_parameter(Name=path)
         except AWS_ERRORS as exc:
             if error_code(exc) not in NOT_FOUND_CODES:
-                raise StepFailed(step, "ssm", exc) from exc
+                raise map_aws_error(exc, service="ssm", step=step, bucket=self.bucket) from exc
 
     def put_new(self, step: str, key: str, body: bytes, content_type: str) -> str:
         """Create ``key``; never overwrites (``IfNoneMatch='*'``). Returns the ETag."""
         resp = aws_step(
             step,
             "s3",
+            self.bucket,
             self.s3.put_object,
             Bucket=self.bucket,
             Key=key,
@@ -171,6 +163,7 @@ class ProductionStore:
         resp = aws_step(
             step,
             "s3",
+            self.bucket,
             self.s3.put_object,
             Bucket=self.bucket,
             Key=CONFIG_KEY,
@@ -184,6 +177,7 @@ class ProductionStore:
         aws_step(
             step,
             "s3",
+            self.bucket,
             self.s3.delete_object,
             Bucket=self.bucket,
             Key=CONFIG_KEY,
