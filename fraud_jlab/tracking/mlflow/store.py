@@ -9,10 +9,14 @@ prefixes). Events are finished runs of the ``fraud_jlab-events`` experiment
 (payload in a tag, or in ``payload.json`` when large); that experiment is hidden
 from searches and listings. Run ids are MLflow's own (32 hex characters).
 
-Search pushes the ``AND``-ed conditions MLflow understands to the server and
-evaluates the full filter, order and paging in Python (``query.matcher``), since
-the contract needs a ``total`` and OR/IN/IS NULL/missing-last semantics MLflow
-lacks. Each search therefore reads every candidate run.
+Search pushes the ``AND``-ed conditions MLflow understands to the server and re-checks
+the full filter in Python (``query.matcher``: OR, IN, IS NULL are evaluated here). When
+MLflow can sort like the contract (metrics, params, tags, ``start_time``, ``end_time``,
+``run_name``; its SQL store sorts missing values last either way), ``order_by`` and
+paging go to the server too and a page reads only ``offset + max_results + 1`` matches
+(``query.window``): ``total`` is then a lower bound (``total_is_exact`` false) unless the
+runs ran out. Other orders (``status``, ``user``, ``experiment``, ...) read every
+candidate run and count exactly.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from fraud_jlab.tracking.inputs import (
     from_ms,
     to_ms,
 )
-from fraud_jlab.tracking.mlflow.search import to_mlflow_clause
+from fraud_jlab.tracking.mlflow.search import to_mlflow_clause, to_mlflow_order
 from fraud_jlab.tracking.query.filters import Comparison, parse_filter, parse_order_by
 from fraud_jlab.tracking.query.matcher import (
     RunRecord,
@@ -70,6 +74,7 @@ from fraud_jlab.tracking.query.paging import (
     encode_token,
     fingerprint,
 )
+from fraud_jlab.tracking.query.window import read_window, window_page
 
 EVENTS_EXPERIMENT = "fraud_jlab-events"
 #: MLflow stores at most this many characters per param value (the contract allows more).
@@ -218,7 +223,13 @@ class MlflowTrackerStore(TrackerStore):
             raise NotFoundError("run", run_id)
         return run
 
-    def _iter_runs(self, experiment_ids: list[str], filter_string: str = "") -> Iterator[Any]:
+    def _iter_runs(
+        self,
+        experiment_ids: list[str],
+        filter_string: str = "",
+        order_by: list[str] | None = None,
+        page_size: int = _PAGE,
+    ) -> Iterator[Any]:
         if not experiment_ids:
             return
         token: str | None = None
@@ -227,7 +238,8 @@ class MlflowTrackerStore(TrackerStore):
                 experiment_ids,
                 filter_string,
                 run_view_type=ViewType.ACTIVE_ONLY,
-                max_results=_PAGE,
+                max_results=page_size,
+                order_by=order_by,
                 page_token=token,
             )
             yield from page
@@ -493,6 +505,7 @@ class MlflowTrackerStore(TrackerStore):
         offset = decode_token(page_token, print_)
         experiments = self._experiments()
         clauses: list[str] = []
+        pushed_all = True
         for part in conjuncts(node):
             if (
                 isinstance(part, Comparison)
@@ -502,6 +515,19 @@ class MlflowTrackerStore(TrackerStore):
                 experiments = {i: n for i, n in experiments.items() if value_matches(part, n)}
             elif (clause := to_mlflow_clause(part)) is not None:
                 clauses.append(clause)
+            else:
+                pushed_all = False
+        server_order = to_mlflow_order(keys)
+        if server_order is not None:
+            # MLflow sorts and pages: read only as far as this page needs.
+            need = offset + limit + 1
+            size = min(max(need, 100), _PAGE) if pushed_all else _PAGE
+            records = map(
+                self._record,
+                self._iter_runs(list(experiments), " and ".join(clauses), server_order, size),
+            )
+            found, exhausted = read_window(records, node, need)
+            return window_page(found, exhausted, keys, offset, limit, print_)
         candidates = self._iter_runs(list(experiments), " and ".join(clauses))
         found = [rec for rec in map(self._record, candidates) if matches(node, rec)]
         ordered = sort_runs(found, keys)

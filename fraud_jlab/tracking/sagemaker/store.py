@@ -21,7 +21,10 @@ Layout (what ``sagemaker.experiments.Run`` writes, so runs show up both ways):
 Search sends what the service can evaluate as ``SearchExpression`` filters and evaluates
 the rest (``OR``, parentheses, ``LIKE``, ``IN``, ``IS NULL``) client-side over pages of at
 most 100 trial components, one request a page, never one a run; ``RunsPage.client_side_filter``
-says which part. A filter the service rejects (``ValidationException``) is retried with
+says which part. An order by one metric goes to the service (``SortBy`` ``Metrics.<name>.Last``
+with ``Exists``, then the runs lacking it with ``NotExists``), and a page reads only
+``offset + max_results + 1`` matches: ``total`` is a lower bound then (``total_is_exact``
+false). Other orders read every candidate and count exactly. A filter the service rejects (``ValidationException``) is retried with
 the experiment scope only and evaluated client-side. Throttling is retried with
 exponential backoff and jitter.
 """
@@ -62,7 +65,7 @@ from fraud_jlab.tracking.inputs import (
     from_ms,
     to_ms,
 )
-from fraud_jlab.tracking.query.filters import parse_filter, parse_order_by
+from fraud_jlab.tracking.query.filters import Node, OrderKey, parse_filter, parse_order_by
 from fraud_jlab.tracking.query.matcher import RunRecord, matches, sort_runs
 from fraud_jlab.tracking.query.paging import (
     check_max_results,
@@ -70,7 +73,14 @@ from fraud_jlab.tracking.query.paging import (
     encode_token,
     fingerprint,
 )
-from fraud_jlab.tracking.sagemaker.search import describe_rest, push_down
+from fraud_jlab.tracking.query.window import read_window, window_page
+from fraud_jlab.tracking.sagemaker.search import (
+    describe_rest,
+    metric_sort_by,
+    push_down,
+    sort_metric,
+    with_presence,
+)
 
 EVENTS_EXPERIMENT = "fraud-jlab-events"
 TRIAL_NAME_TEMPLATE = "Default-Run-Group-{}"
@@ -247,13 +257,18 @@ class SageMakerTrackerStore(TrackerStore):
         return name
 
     def _search_page(
-        self, filters: list[dict[str, str]], token: str | None, size: int = PAGE_SIZE
+        self,
+        filters: list[dict[str, str]],
+        token: str | None,
+        size: int = PAGE_SIZE,
+        sort_by: str = "CreationTime",
+        descending: bool = True,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "Resource": "ExperimentTrialComponent",
             "SearchExpression": {"Filters": filters} if filters else {},
-            "SortBy": "CreationTime",
-            "SortOrder": "Descending",
+            "SortBy": sort_by,
+            "SortOrder": "Descending" if descending else "Ascending",
             "MaxResults": size,
         }
         if not filters:
@@ -262,11 +277,16 @@ class SageMakerTrackerStore(TrackerStore):
             kwargs["NextToken"] = token
         return dict(self._call("sagemaker", "search", **kwargs))
 
-    def _iter_components(self, filters: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
+    def _iter_components(
+        self,
+        filters: list[dict[str, str]],
+        sort_by: str = "CreationTime",
+        descending: bool = True,
+    ) -> Iterator[dict[str, Any]]:
         token: str | None = None
         seen = 0
         while True:
-            page = self._search_page(filters, token)
+            page = self._search_page(filters, token, PAGE_SIZE, sort_by, descending)
             for result in page.get("Results", []):
                 seen += 1
                 if seen > MAX_SCAN:
@@ -723,6 +743,18 @@ class SageMakerTrackerStore(TrackerStore):
         print_ = fingerprint(node, keys)
         offset = decode_token(page_token, print_)
         filters, rest = push_down(node)
+        by_metric = sort_metric(keys)
+        if by_metric is not None:
+            try:
+                found, exhausted = self._metric_window(filters, by_metric, node, offset + limit + 1)
+            except ClientError as exc:
+                if self._code(exc) != "ValidationException":
+                    raise
+                # The service refused the filter or SortBy: read every candidate instead.
+            else:
+                return window_page(
+                    found, exhausted, keys, offset, limit, print_, describe_rest(rest)
+                )
         try:
             candidates = list(self._iter_components(filters))
         except ClientError as exc:
@@ -746,6 +778,32 @@ class SageMakerTrackerStore(TrackerStore):
             total=len(ordered),
             client_side_filter=describe_rest(rest),
         )
+
+    def _runs(
+        self, filters: list[dict[str, str]], sort_by: str = "CreationTime", descending: bool = True
+    ) -> Iterator[RunRecord]:
+        for tc in self._iter_components(filters, sort_by, descending):
+            if self._experiment(tc) != EVENTS_EXPERIMENT:
+                yield self._record(tc)
+
+    def _metric_window(
+        self, filters: list[dict[str, str]], key: OrderKey, node: Node | None, need: int
+    ) -> tuple[list[RunRecord], bool]:
+        """The first ``need`` matches ordered by one metric, missing last (``query.window``).
+
+        Runs having the metric come from the service sorted by it, read lazily; only when
+        they run out are the runs lacking it read, all of them (at most ``MAX_SCAN``), and
+        ordered here newest first, so where the service puts missing values does not matter.
+        """
+        name = key.key.name
+        having = self._runs(
+            with_presence(filters, name, True), metric_sort_by(name), key.descending
+        )
+        found, exhausted = read_window(having, node, need)
+        if not exhausted:
+            return found, False
+        lacking = self._runs(with_presence(filters, name, False))
+        return found + [rec for rec in lacking if matches(node, rec)], True
 
     def list_experiments(self) -> list[ExperimentSummary]:
         names: list[str] = []
