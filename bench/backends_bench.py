@@ -61,10 +61,46 @@ def fill_sqlite(path: Path, n: int) -> tuple[SqliteTrackerStore, float]:
     return store, time.perf_counter() - start
 
 
-def page_latency(store: TrackerStore, repeats: int) -> dict[str, Any]:
+def page_latency(
+    store: TrackerStore, repeats: int, requests: list[int] | None = None
+) -> dict[str, Any]:
+    """Cold call, then the median of ``repeats``; ``requests`` (a counter the backend's
+    client increments) gives the requests one page sent."""
+    before = requests[0] if requests else 0
     page = store.search_runs(**PAGE)  # type: ignore[arg-type]
+    sent = requests[0] - before if requests else None
     timing = timed(functools.partial(store.search_runs, **PAGE), repeats)
-    return {**timing, "total": page.total, "returned": len(page.runs)}
+    return {
+        **timing,
+        "total": page.total,
+        "total_is_exact": getattr(page, "total_is_exact", True),
+        "returned": len(page.runs),
+        "requests_per_page": sent,
+    }
+
+
+def count_mlflow_searches(store: Any) -> list[int]:
+    """A counter of MLflow ``search_runs`` requests sent by ``store``."""
+    counter = [0]
+    original = store._client.search_runs
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counter[0] += 1
+        return original(*args, **kwargs)
+
+    store._client.search_runs = counted
+    return counter
+
+
+def count_sagemaker_searches(store: Any) -> list[int]:
+    """A counter of SageMaker ``Search`` requests sent by ``store``."""
+    counter = [0]
+
+    def count(**_: Any) -> None:
+        counter[0] += 1
+
+    store._client("sagemaker").meta.events.register("before-call.sagemaker.Search", count)
+    return counter
 
 
 def imported(source: TrackerStore, destination: TrackerStore, n: int) -> dict[str, Any]:
@@ -169,7 +205,9 @@ def main() -> None:
                         "import": imported(sample, store, args.import_sample)
                     }
                     fill_mlflow_directly(server.root / "mlflow.db", args.n - args.import_sample)
-                result["mlflow-server"]["page"] = page_latency(store, args.repeats)
+                result["mlflow-server"]["page"] = page_latency(
+                    store, args.repeats, count_mlflow_searches(store)
+                )
                 print(json.dumps(result["mlflow-server"]), file=sys.stderr, flush=True)
             finally:
                 server.stop()
@@ -177,7 +215,9 @@ def main() -> None:
             store, moto = sagemaker_store()
             try:
                 result["sagemaker"] = {"import": imported(source, store, args.n)}
-                result["sagemaker"]["page"] = page_latency(store, args.repeats)
+                result["sagemaker"]["page"] = page_latency(
+                    store, args.repeats, count_sagemaker_searches(store)
+                )
             finally:
                 moto.stop()
         source.close()

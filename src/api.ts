@@ -59,7 +59,10 @@ export interface IRunDetail extends IRunSummary {
 export interface IRunsPage {
   runs: IRunSummary[];
   next_page_token: string | null;
+  /** Matching runs; a lower bound when `total_is_exact` is false (a remote tracker paged). */
   total: number;
+  /** False when the tracker did not count every match (absent from older servers: exact). */
+  total_is_exact?: boolean;
   /** The part of the filter the tracking service could not evaluate (the backend did); null when none. */
   client_side_filter: string | null;
 }

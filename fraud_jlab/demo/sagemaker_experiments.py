@@ -13,7 +13,8 @@ with the service's documented semantics:
   ``Parents.TrialName``, ``Status.PrimaryStatus``, ``Tags.<key>``, ``Parameters.<name>``
   and ``Metrics.<name>`` (the last value), operators ``Equals``, ``NotEquals``,
   ``GreaterThan[OrEqualTo]``, ``LessThan[OrEqualTo]``, ``Contains``, ``Exists``,
-  ``NotExists``; ``SortBy`` ``CreationTime``/``Name``; at most 100 results a page with a
+  ``NotExists``; ``SortBy`` ``CreationTime``/``Name``/``Metrics.<name>.Last`` (missing
+  values last); at most 100 results a page with a
   ``NextToken``. Any other filter name is a ``ValidationException``, as on the service.
 * ``BatchGetMetrics`` with ``XAxisType="IterationNumber"``: every step's value.
 """
@@ -156,6 +157,8 @@ def _search(original: Any) -> Any:
         descending = (kw.get("sort_order") or "Descending") == "Descending"
         if sort_by == "Name":
             found.sort(key=lambda tc: tc.trial_component_name, reverse=descending)
+        elif sort_by.startswith("Metrics."):
+            found = _sort_by_metric(self, found, sort_by, descending)
         else:
             found.sort(
                 key=lambda tc: (tc.creation_time, tc.trial_component_name), reverse=descending
@@ -171,6 +174,25 @@ def _search(original: Any) -> Any:
 
     search._fraud_jlab = True  # type: ignore[attr-defined]
     return search
+
+
+def _sort_by_metric(backend: Any, found: list[Any], sort_by: str, descending: bool) -> list[Any]:
+    """``found`` sorted by ``Metrics.<name>.Last`` (newest first among equal values).
+
+    Components lacking the metric go last in either direction (the service does not document
+    where it puts them; fraud_jlab's store does not rely on it). Only the ``Last`` statistic
+    is kept by this emulator; another is a ``ValidationException``.
+    """
+    name, _, stat = sort_by[len("Metrics.") :].rpartition(".")
+    if not name or stat != "Last":
+        raise _validation(
+            f"Unsupported SortBy: {sort_by} (the emulator sorts on Metrics.<name>.Last)"
+        )
+    newest = sorted(found, key=lambda tc: (tc.creation_time, tc.trial_component_name), reverse=True)
+    values = [(_property(backend, tc, f"Metrics.{name}")[1], tc) for tc in newest]
+    present = [(v, tc) for v, tc in values if v is not None]
+    present.sort(key=lambda pair: pair[0], reverse=descending)
+    return [tc for _, tc in present] + [tc for v, tc in values if v is None]
 
 
 class _Empty:

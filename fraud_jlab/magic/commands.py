@@ -60,7 +60,8 @@ def cmd_runs(ns: argparse.Namespace) -> Any:
     page = search_runs(ns.filter, ns.order_by, ns.max_results, ns.page_token, tracker=get_tracker())
     if page.next_page_token:
         print(
-            f"Showing {len(page.runs)} of {page.total} matching runs; "
+            f"Showing {len(page.runs)} of {'' if page.total_is_exact else 'at least '}"
+            f"{page.total} matching runs; "
             f"next page: --page-token {page.next_page_token}"
         )
     return display.runs_frame(page)

@@ -82,7 +82,20 @@ class RunsPage(BaseModel):
 
     runs: list[RunSummary]
     next_page_token: str | None = None
-    total: int = Field(description="Number of runs matching the filter, over all pages.")
+    total: int = Field(
+        description=(
+            "Number of runs matching the filter, over all pages; a lower bound when "
+            "total_is_exact is false."
+        )
+    )
+    total_is_exact: bool = Field(
+        default=True,
+        description=(
+            "False when the backend paged in the service and did not count every match: "
+            "total is then the matches read so far (at least one more than this page ends "
+            "at) and next_page_token says more runs follow. The embedded store always counts."
+        ),
+    )
     client_side_filter: str | None = Field(
         default=None,
         description=(

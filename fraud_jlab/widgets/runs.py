@@ -177,9 +177,11 @@ class RunBrowser(widgets.VBox):
             self._tokens.append(page.next_page_token)
         self._set_rows(page.runs)
         pages = max(1, math.ceil(page.total / self.page_size))
-        self.page_label.value = esc(
-            f"Page {self._index + 1} of {pages} · {page.total} matching runs"
-        )
+        if page.total_is_exact:
+            label = f"Page {self._index + 1} of {pages} · {page.total} matching runs"
+        else:  # a remote tracker paged without counting: the total is a lower bound
+            label = f"Page {self._index + 1} of {pages}+ · {page.total}+ matching runs"
+        self.page_label.value = esc(label)
         self.prev_button.disabled = self._index == 0
         self.next_button.disabled = page.next_page_token is None
 

@@ -65,7 +65,7 @@ function Toolbar(props: {
           aria-label="Run count"
         >
           {model.initialized
-            ? `${total.toLocaleString('en-US')} run${total === 1 ? '' : 's'}` +
+            ? `${total.toLocaleString('en-US')}${model.totalIsExact ? '' : '+'} run${total === 1 && model.totalIsExact ? '' : 's'}` +
               (selected.length > 0 ? ` · ${selected.length} selected` : '')
             : ''}
         </span>

@@ -92,6 +92,11 @@ export class RunsModel {
     return this._total;
   }
 
+  /** False when `total` is a lower bound (the tracker paged without counting every run). */
+  get totalIsExact(): boolean {
+    return this._totalIsExact;
+  }
+
   get hasMore(): boolean {
     return this._nextPageToken !== null;
   }
@@ -339,6 +344,7 @@ export class RunsModel {
       }
       this._runs = request.append ? [...this._runs, ...page.runs] : page.runs;
       this._total = page.total;
+      this._totalIsExact = page.total_is_exact ?? true;
       this._nextPageToken = page.next_page_token;
       this._filter = request.filter;
       this._sort = request.sort;
@@ -397,6 +403,7 @@ export class RunsModel {
   private _controller: AbortController | null = null;
   private _runs: IRunSummary[] = [];
   private _total = 0;
+  private _totalIsExact = true;
   private _nextPageToken: string | null = null;
   private _loading = false;
   private _initialized = false;

@@ -7,7 +7,9 @@ module evaluates the full filter, orders and pages them with the same semantics
 as the SQLite store: a missing metric/param/tag never matches a
 comparison (only ``IS NULL``), ``LIKE`` is case-sensitive and ``ILIKE`` folds
 ASCII case, runs missing an order key sort last, and the default order is
-newest first.
+newest first. When the service can sort, it also orders and pages the candidates and only
+one page's worth is read (``fraud_jlab.tracking.query.window``); this module then re-checks
+the filter and orders ties.
 """
 
 from __future__ import annotations

@@ -4,12 +4,15 @@ The Search API ANDs a list of ``Filters`` (``Equals``, ``NotEquals``, ``GreaterT
 it has no ``LIKE``, and our ``OR``/parentheses are not pushed down. :func:`push_down` sends
 the top-level ``AND``-ed comparisons it can express and reports the rest, which the store
 evaluates client-side over bounded pages of candidates (the full filter is always
-re-checked, so the service only has to return a superset).
+re-checked, so the service only has to return a superset). An order by one metric is sent
+as ``SortBy``/``SortOrder`` so a page reads only as many trial components as it shows.
 """
 
 from __future__ import annotations
 
-from fraud_jlab.tracking.query.filters import Comparison, Node, render_filter
+from collections.abc import Sequence
+
+from fraud_jlab.tracking.query.filters import Comparison, Node, OrderKey, render_filter
 from fraud_jlab.tracking.query.matcher import conjuncts
 
 _NUMERIC_OPS = {
@@ -61,3 +64,27 @@ def describe_rest(rest: list[Node]) -> str | None:
     return " AND ".join(
         f"({render_filter(p)})" if " OR " in render_filter(p) else render_filter(p) for p in rest
     )
+
+
+def sort_metric(keys: Sequence[OrderKey]) -> OrderKey | None:
+    """The order key when the order is one metric (what ``SortBy`` ``Metrics.<name>.Last`` sorts)."""
+    if len(keys) == 1 and keys[0].key.kind == "metric":
+        return keys[0]
+    return None
+
+
+def metric_sort_by(name: str) -> str:
+    """``SortBy`` for the latest value of metric ``name``."""
+    return f"Metrics.{name}.Last"
+
+
+def with_presence(filters: list[dict[str, str]], name: str, present: bool) -> list[dict[str, str]]:
+    """``filters`` plus "metric ``name`` exists" (or not), within the service's 20 filters.
+
+    The service does not document where trial components lacking the ``SortBy`` metric go,
+    so the store asks for the runs having it (sorted by it) and for those lacking it
+    separately: "missing last" then holds whatever the service does with missing values.
+    Dropped pushed filters are safe: the full filter is re-checked client-side.
+    """
+    presence = {"Name": f"Metrics.{name}", "Operator": "Exists" if present else "NotExists"}
+    return [*filters[:19], presence]

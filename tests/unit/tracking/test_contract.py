@@ -28,6 +28,7 @@ import pytest
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.tracking.contract import MAX_PARAM_LENGTH, TrackerStore
 from fraud_jlab.tracking.run import Run, get_run, search_runs
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -240,6 +241,46 @@ def test_order_by_several_keys_missing_last(tracker: TrackerStore) -> None:
     assert names(page) == ["r1", "r3", "r0", "r2"]
     page = search_runs(order_by="experiment DESC, metrics.auc_roc DESC", tracker=tracker)
     assert names(page) == ["r1", "r3", "r0", "r2"]
+
+
+def _walk(tracker: TrackerStore, size: int, **search: Any) -> list[tuple[list[str], int, bool]]:
+    """Every page of a search: (run names, total, total_is_exact)."""
+    pages: list[tuple[list[str], int, bool]] = []
+    token = None
+    while True:
+        page = tracker.search_runs(max_results=size, page_token=token, **search)
+        pages.append((names(page), page.total, page.total_is_exact))
+        token = page.next_page_token
+        if token is None:
+            return pages
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_missing_last_holds_across_page_boundaries(tracker: TrackerStore, size: int) -> None:
+    # Given: r2 lacks the metric; r4 and r5 lack it too, and r5 ties r1 on it
+    _seed_search(tracker)
+    start(tracker, "r4", minutes=4)
+    r5 = start(tracker, "r5", minutes=5)
+    tracker.log_metrics(r5, {"auc_roc": 0.95})
+    for order, expected in [
+        ("DESC", ["r5", "r1", "r0", "r3", "r4", "r2"]),
+        ("ASC", ["r3", "r0", "r5", "r1", "r4", "r2"]),
+    ]:
+        # When: paging through an order by the metric, one or two runs a page
+        pages = _walk(tracker, size, order_by=[f"metrics.auc_roc {order}"])
+        # Then: every run once, missing last (newest first), ties newest first
+        assert [n for p in pages for n in p[0]] == expected
+        seen = 0
+        for runs, total, exact in pages:
+            seen += len(runs)
+            if exact:
+                assert total == 6
+            else:
+                # A lower bound: at least one run beyond this page, never more than exist.
+                assert seen < total <= 6
+        assert pages[-1][1:] == (6, True)
+        if isinstance(tracker, SqliteTrackerStore):
+            assert all(exact for _, _, exact in pages)
 
 
 def test_pagination_covers_every_run_once(tracker: TrackerStore) -> None:

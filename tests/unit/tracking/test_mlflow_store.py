@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -241,3 +242,35 @@ def test_registry_names_the_extra_when_mlflow_is_missing(
     with pytest.raises(ValidationError) as err:
         tracker_from_uri(f"mlflow+sqlite:///{tmp_path / 'missing.db'}")
     assert err.value.field == "tracking_uri" and "fraud_jlab[mlflow]" in str(err.value)
+
+
+def test_page_sorted_by_a_metric_is_sorted_and_paged_by_mlflow(
+    store: MlflowTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: 30 runs with the metric, one without
+    for i in range(30):
+        run_id = store.create_run("exp", f"r{i}", user="alice", start_time=T0)
+        store.log_metrics(run_id, {"auc": (i * 7 % 30) / 30})
+    lacking = store.create_run("exp", "none", user="alice", start_time=T0)
+    calls: list[dict[str, Any]] = []
+    original = store._client.search_runs
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store._client, "search_runs", spy)
+    # When
+    page = store.search_runs(order_by=["metrics.auc DESC"], max_results=5)
+    # Then: one request, ordered and limited by MLflow
+    assert [(c["order_by"], c["max_results"]) for c in calls] == [(["metrics.`auc` DESC"], 100)]
+    assert [r.metrics["auc"] for r in page.runs] == [(29 - i) / 30 for i in range(5)]
+    assert page.total == 6 and page.total_is_exact is False and page.next_page_token
+    # When: the last page of an ascending order
+    page = store.search_runs(order_by=["metrics.auc ASC"], max_results=100)
+    # Then: the run lacking the metric is last, and the total is exact
+    assert page.runs[-1].run_id == lacking and page.total == 31 and page.total_is_exact
+    # When: an order MLflow cannot evaluate like the contract
+    calls.clear()
+    page = store.search_runs(order_by=["status"], max_results=5)
+    assert calls[0]["order_by"] is None and page.total == 31 and page.total_is_exact

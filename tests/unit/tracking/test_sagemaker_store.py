@@ -265,3 +265,66 @@ def test_experiment_names_follow_sagemaker_rules(store: SageMakerTrackerStore) -
     with pytest.raises(ValidationError) as err:
         store.create_run("my experiment", "r", user="alice", start_time=T0)
     assert err.value.field == "experiment_name" and "letters, digits" in str(err.value)
+
+
+def test_page_sorted_by_a_metric_is_sorted_and_paged_by_the_service(
+    store: SageMakerTrackerStore, recorder: Recorder
+) -> None:
+    # Given: 230 runs with the metric and 2 without
+    for i in range(230):
+        run_id = store.create_run("exp", f"r{i}", user="alice", start_time=T0)
+        store.log_metrics(run_id, {"auc": (i * 37 % 230) / 230})
+    lacking = [store.create_run("exp", f"none{i}", user="alice", start_time=T0) for i in range(2)]
+    recorder.calls.clear()
+    # When: the first page of 10 by the metric
+    page = store.search_runs("experiment = 'exp'", order_by=["metrics.auc DESC"], max_results=10)
+    # Then: one Search request, sorted by the service, with a lower-bound total
+    (request,) = recorder.of("Search")
+    assert (request["SortBy"], request["SortOrder"]) == ("Metrics.auc.Last", "Descending")
+    assert request["SearchExpression"]["Filters"] == [
+        {"Name": "Parents.ExperimentName", "Operator": "Equals", "Value": "exp"},
+        {"Name": "Metrics.auc", "Operator": "Exists"},
+    ]
+    assert [r.metrics["auc"] for r in page.runs] == [(229 - i) / 230 for i in range(10)]
+    assert page.total == 11 and page.total_is_exact is False and page.next_page_token
+    # When: paging to the end (ascending)
+    seen: list[str] = []
+    token = None
+    while True:
+        page = store.search_runs(
+            "experiment = 'exp'", order_by=["metrics.auc ASC"], max_results=100, page_token=token
+        )
+        seen += [r.run_id for r in page.runs]
+        token = page.next_page_token
+        if token is None:
+            break
+    # Then: every run once, the two lacking the metric last (newest first), and an exact
+    # total once the runs ran out
+    assert len(seen) == len(set(seen)) == 232
+    assert seen[-2:] == lacking[::-1]
+    assert page.total == 232 and page.total_is_exact is True
+    assert recorder.of("Search")[-1]["SearchExpression"]["Filters"][-1] == {
+        "Name": "Metrics.auc",
+        "Operator": "NotExists",
+    }
+
+
+def test_metric_sort_the_service_rejects_reads_every_candidate(
+    store: SageMakerTrackerStore, clients: dict[str, Any], recorder: Recorder
+) -> None:
+    a = store.create_run("exp", "a", user="alice", start_time=T0)
+    store.log_metrics(a, {"auc": 0.2})
+    b = store.create_run("exp", "b", user="alice", start_time=T0)
+    store.log_metrics(b, {"auc": 0.9})
+
+    def reject(params: dict[str, Any], **_: Any) -> None:
+        if str(params.get("SortBy", "")).startswith("Metrics."):
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": "bad SortBy"}}, "Search"
+            )
+
+    clients["sagemaker"].meta.events.register("provide-client-params.sagemaker.Search", reject)
+    page = store.search_runs(order_by=["metrics.auc DESC"])
+    assert [r.run_id for r in page.runs] == [b, a]
+    assert page.total == 2 and page.total_is_exact is True
+    assert recorder.of("Search")[-1]["SortBy"] == "CreationTime"

@@ -150,3 +150,22 @@ def test_promote_needs_exactly_one_selected_run(tracker: TrackerStore, s3: Any) 
     browser.select([a, b])
     browser.promote_button.click()
     assert "(2 selected)" in browser.message.value and browser.promote_panel is None
+
+
+def test_a_lower_bound_total_is_shown_as_such(
+    tracker: TrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a remote-style tracker that pages without counting every run
+    made = [make_run(tracker, f"run-{i}", minutes=i) for i in range(3)]
+    real = tracker.search_runs
+
+    def paged(*args: Any, **kwargs: Any) -> RunsPage:
+        page = real(*args, **kwargs)
+        return page.model_copy(update={"total": len(page.runs) + 1, "total_is_exact": False})
+
+    monkeypatch.setattr(tracker, "search_runs", paged)
+    # When
+    browser = RunBrowser(order_by="start_time DESC", page_size=2, tracker=tracker)
+    # Then the label says "at least"
+    assert _ids(browser) == made[::-1][:2]
+    assert browser.page_label.value == "Page 1 of 2+ · 3+ matching runs"
