@@ -25,6 +25,12 @@ from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
 from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
 from fraud_jlab.models.abtest import ENDPOINT_NAME, ABTestConfig, SuccessCriteria
+from fraud_jlab.promotion.endpoint_change import (
+    EndpointChangePlan,
+    EndpointChanger,
+    EndpointTarget,
+)
+from fraud_jlab.promotion.models import PromotionRecord
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,7 @@ class ABTestingManager:
         self._runtime = runtime_client
         self._s3 = s3_client
         self.clock = clock or _utcnow
+        self._changer: EndpointChanger | None = None
 
     @property
     def runtime(self) -> Any:
@@ -295,38 +302,63 @@ class ABTestingManager:
                 aws_error_code=error_code(exc) or None,
             ) from exc
 
-    def _switch_production(self, config_name: str, previous: str, step: str) -> None:
-        """UpdateEndpoint of production to ``config_name``, wait, and verify it took."""
-        production = self.settings.production_endpoint
-        try:
-            self.sagemaker.update_endpoint(EndpointName=production, EndpointConfigName=config_name)
-        except Exception as exc:
-            raise AwsOperationError(
-                f"{step}: UpdateEndpoint of {production!r} to {config_name!r} was rejected: {exc}; "
-                f"production unchanged (still {previous!r})",
-                step="update_endpoint",
-                aws_error_code=error_code(exc) or None,
-                production_unchanged=True,
-            ) from exc
-        try:
-            self.sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=production)
-            current = self._describe_endpoint(production)["EndpointConfigName"]
-        except Exception as exc:
-            raise AwsOperationError(
-                f"{step}: waiting for {production!r} to serve {config_name!r} failed: {exc}; "
-                f"SageMaker keeps or restores {previous!r} when an update fails - check the endpoint",
-                step="wait_endpoint_in_service",
-                aws_error_code=error_code(exc) or None,
-            ) from exc
-        if current != config_name:
-            raise AwsOperationError(
-                f"{step}: {production!r} serves {current!r} after the update, not {config_name!r}",
-                step="verify_endpoint_config",
-                production_unchanged=current == previous,
+    @property
+    def changer(self) -> EndpointChanger:
+        """The audited write path of the production endpoint (lock + ledger; made on first use)."""
+        if self._changer is None:
+            self._changer = EndpointChanger.for_settings(
+                self.settings, sagemaker=self.sagemaker, s3=self.s3, clock=self.clock
             )
+        return self._changer
+
+    def change_production(
+        self,
+        *,
+        kind: str,
+        ab_test_id: str,
+        approver: str,
+        reason: str | None,
+        config_name: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        dry_run: bool = False,
+    ) -> PromotionRecord | EndpointChangePlan:
+        """The one way this manager writes the production endpoint (audited; see endpoint_change)."""
+        return self.changer.change(
+            kind=kind,
+            ab_test_id=ab_test_id,
+            approver=approver,
+            reason=reason,
+            target=EndpointTarget(config_name=config_name, weights=weights),
+            dry_run=dry_run,
+        )
+
+    def set_variant_weights(
+        self,
+        weights: Mapping[str, float],
+        *,
+        approver: str,
+        reason: str,
+        ab_test_id: str,
+    ) -> PromotionRecord:
+        """Move production traffic between its variants (percent, summing to 100), audited."""
+        record = self.change_production(
+            kind="ab_weights",
+            ab_test_id=ab_test_id,
+            approver=approver,
+            reason=reason,
+            weights=weights,
+        )
+        assert isinstance(record, PromotionRecord)
+        return record
 
     def promote_challenger_to_champion(
-        self, challenger_endpoint: str, *, delete_challenger: bool = True
+        self,
+        challenger_endpoint: str,
+        *,
+        approver: str,
+        reason: str,
+        delete_challenger: bool = True,
+        ab_test_id: str | None = None,
     ) -> str:
         """Switch the production endpoint to the challenger's endpoint configuration.
 
@@ -371,7 +403,13 @@ class ABTestingManager:
             production,
             previous,
         )
-        self._switch_production(new_config, previous, "promotion")
+        self.change_production(
+            kind="ab_promote",
+            ab_test_id=ab_test_id or challenger_endpoint,
+            approver=approver,
+            reason=reason,
+            config_name=new_config,
+        )
         if delete_challenger:
             try:
                 self.sagemaker.delete_endpoint(EndpointName=challenger_endpoint)
@@ -382,8 +420,17 @@ class ABTestingManager:
                 )
         return str(previous)
 
-    def rollback_champion(self, previous_endpoint_config: str) -> str:
+    def rollback_champion(
+        self,
+        previous_endpoint_config: str,
+        *,
+        approver: str,
+        reason: str,
+        ab_test_id: str | None = None,
+    ) -> str:
         """Switch production back to ``previous_endpoint_config``; returns the config it replaced.
+
+        An audited endpoint change (ledger record ``ab_rollback``).
 
         Raises ValidationError for a bad name, NotFoundError when the configuration or the
         production endpoint does not exist, ConflictError when production already serves it,
@@ -413,5 +460,11 @@ class ABTestingManager:
             raise ConflictError(
                 f"production endpoint {production!r} already serves {current!r}; nothing to roll back"
             )
-        self._switch_production(previous_endpoint_config, current, "rollback")
+        self.change_production(
+            kind="ab_rollback",
+            ab_test_id=ab_test_id or previous_endpoint_config,
+            approver=approver,
+            reason=reason,
+            config_name=previous_endpoint_config,
+        )
         return str(current)

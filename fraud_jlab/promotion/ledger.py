@@ -186,9 +186,14 @@ class PromotionLedger:
     def latest_completed(self) -> PromotionRecord | None:
         """The newest completed record (promotion or rollback), or None.
 
-        ``recovery`` records are skipped: they restore the state an earlier record put.
+        ``recovery`` records are skipped: they restore the state an earlier record put;
+        so are endpoint changes (``ab_*``): they do not touch Parameter Store.
         """
         for record in self.records(self.ids()):
-            if record.status == "completed" and record.kind != "recovery":
+            if (
+                record.status == "completed"
+                and record.kind != "recovery"
+                and not record.kind.startswith("ab_")
+            ):
                 return record
         return None

@@ -12,7 +12,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PromotionKind = Literal["promotion", "rollback", "recovery"]
+PromotionKind = Literal[
+    "promotion",
+    "rollback",
+    "recovery",
+    "ab_deploy",
+    "ab_weights",
+    "ab_promote",
+    "ab_rollback",
+    "ab_stop",
+]
+#: The kinds of audited SageMaker endpoint changes (A/B tests); see promotion/endpoint_change.py.
+ENDPOINT_CHANGE_KINDS: tuple[str, ...] = (
+    "ab_deploy",
+    "ab_weights",
+    "ab_promote",
+    "ab_rollback",
+    "ab_stop",
+)
 PromotionStatus = Literal["completed", "rolled_back", "failed"]
 #: What a rollback restores: the state before a record ("before", undo it) or the state it
 #: wrote ("after").
@@ -55,6 +72,21 @@ class ProductionState(BaseModel):
     )
 
 
+class EndpointState(BaseModel):
+    """A SageMaker endpoint as an audited endpoint change sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint_name: str
+    config_name: str | None = Field(description="The endpoint configuration it serves.")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Production variant name -> current weight."
+    )
+    shadow_variants: list[str] = Field(
+        default_factory=list, description="Shadow variant names (they score a copy of traffic)."
+    )
+
+
 class PromotionRecord(BaseModel):
     """The ledger record of one promotion or rollback attempt."""
 
@@ -93,6 +125,16 @@ class PromotionRecord(BaseModel):
             "Rollbacks: 'after' restored the state rollback_of wrote; 'before' undid it "
             "(restored the state before it, from its backup)."
         ),
+    )
+    ab_test_id: str | None = Field(
+        default=None, description="Endpoint changes (kind ab_*): the A/B test it belongs to."
+    )
+    endpoint_before: EndpointState | None = Field(
+        default=None, description="Endpoint changes: the endpoint before the change."
+    )
+    endpoint_after: EndpointState | None = Field(
+        default=None,
+        description="Endpoint changes: the endpoint after (completed) or the target (otherwise).",
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from fraud_jlab.config import FraudJlab
 
-from .abtest_env import MODELS_BUCKET, PRODUCTION, REGION, AbEnv
+from .abtest_env import CONFIG_BUCKET, MODELS_BUCKET, PRODUCTION, REGION, AbEnv
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def ab_env(moto_env: None) -> AbEnv:
         s3=session.client("s3"),
     )
     env.s3.create_bucket(Bucket=MODELS_BUCKET)
+    env.s3.create_bucket(Bucket=CONFIG_BUCKET)
     env.s3.put_object(
         Bucket=MODELS_BUCKET, Key="exp-20240115-001/model.tar.gz", Body=b"model bytes"
     )

@@ -9,6 +9,7 @@ from fraud_jlab.models.abtest import ABTestConfig
 
 from .abtest_env import (
     ARTIFACT,
+    AUDIT,
     PRODUCTION,
     PRODUCTION_CONFIG,
     AbEnv,
@@ -48,7 +49,7 @@ def test_challenger_that_wins_is_promoted_and_can_be_rolled_back(ab_env: AbEnv) 
     assert result.comparison["challenger"]["average_precision"] == 1.0
     assert result.comparison["champion"]["average_precision"] < 1.0
     assert verdict.passed, verdict.checks
-    previous = manager.promote_challenger_to_champion(challenger)
+    previous = manager.promote_challenger_to_champion(challenger, **AUDIT)
     assert previous == PRODUCTION_CONFIG
     assert (
         ab_env.sagemaker.describe_endpoint(EndpointName=PRODUCTION)["EndpointConfigName"]
@@ -57,7 +58,7 @@ def test_challenger_that_wins_is_promoted_and_can_be_rolled_back(ab_env: AbEnv) 
     assert ab_env.endpoints() == [PRODUCTION]
 
     # And the promotion can be undone
-    assert manager.rollback_champion(previous) == challenger
+    assert manager.rollback_champion(previous, **AUDIT) == challenger
     assert (
         ab_env.sagemaker.describe_endpoint(EndpointName=PRODUCTION)["EndpointConfigName"]
         == PRODUCTION_CONFIG

@@ -9,7 +9,7 @@ import pytest
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
 
-from .abtest_env import ARTIFACT, PRODUCTION, PRODUCTION_CONFIG, AbEnv, create_endpoint
+from .abtest_env import ARTIFACT, AUDIT, PRODUCTION, PRODUCTION_CONFIG, AbEnv, create_endpoint
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def serving(env: AbEnv) -> str:
 def test_promote_switches_production_and_deletes_the_challenger(live: tuple[AbEnv, str]) -> None:
     env, challenger = live
 
-    previous = env.manager().promote_challenger_to_champion(challenger)
+    previous = env.manager().promote_challenger_to_champion(challenger, **AUDIT)
 
     assert previous == PRODUCTION_CONFIG
     assert serving(env) == challenger
@@ -41,24 +41,24 @@ def test_promote_switches_production_and_deletes_the_challenger(live: tuple[AbEn
 
 def test_rollback_restores_the_previous_configuration(live: tuple[AbEnv, str]) -> None:
     env, challenger = live
-    previous = env.manager().promote_challenger_to_champion(challenger)
+    previous = env.manager().promote_challenger_to_champion(challenger, **AUDIT)
 
-    replaced = env.manager().rollback_champion(previous)
+    replaced = env.manager().rollback_champion(previous, **AUDIT)
 
     assert replaced == challenger
     assert serving(env) == PRODUCTION_CONFIG
     with pytest.raises(ConflictError, match="already serves"):
-        env.manager().rollback_champion(previous)
+        env.manager().rollback_champion(previous, **AUDIT)
 
 
 def test_promote_can_keep_the_challenger(live: tuple[AbEnv, str]) -> None:
     env, challenger = live
 
-    env.manager().promote_challenger_to_champion(challenger, delete_challenger=False)
+    env.manager().promote_challenger_to_champion(challenger, delete_challenger=False, **AUDIT)
 
     assert env.endpoints() == sorted([PRODUCTION, challenger])
     with pytest.raises(ConflictError, match="already serves"):
-        env.manager().promote_challenger_to_champion(challenger)
+        env.manager().promote_challenger_to_champion(challenger, **AUDIT)
 
 
 def test_unknown_challenger_is_not_found_and_production_is_unchanged(
@@ -67,7 +67,7 @@ def test_unknown_challenger_is_not_found_and_production_is_unchanged(
     env, _ = live
 
     with pytest.raises(NotFoundError, match="no-such-endpoint"):
-        env.manager().promote_challenger_to_champion("no-such-endpoint")
+        env.manager().promote_challenger_to_champion("no-such-endpoint", **AUDIT)
 
     assert serving(env) == PRODUCTION_CONFIG
 
@@ -77,7 +77,7 @@ def test_invalid_challenger_name_is_rejected(live: tuple[AbEnv, str], bad: str) 
     env, _ = live
 
     with pytest.raises(ValidationError) as err:
-        env.manager().promote_challenger_to_champion(bad)
+        env.manager().promote_challenger_to_champion(bad, **AUDIT)
 
     assert err.value.field == "challenger_endpoint"
     assert serving(env) == PRODUCTION_CONFIG
@@ -87,7 +87,7 @@ def test_production_cannot_be_its_own_challenger(live: tuple[AbEnv, str]) -> Non
     env, _ = live
 
     with pytest.raises(ValidationError) as err:
-        env.manager().promote_challenger_to_champion(PRODUCTION)
+        env.manager().promote_challenger_to_champion(PRODUCTION, **AUDIT)
 
     assert err.value.field == "challenger_endpoint"
 
@@ -97,7 +97,7 @@ def test_missing_production_endpoint_is_not_found(ab_env: AbEnv) -> None:
     challenger = ab_env.manager().deploy_challenger_endpoint("exp-20240115-001", ARTIFACT)
 
     with pytest.raises(NotFoundError, match=PRODUCTION):
-        ab_env.manager().promote_challenger_to_champion(challenger)
+        ab_env.manager().promote_challenger_to_champion(challenger, **AUDIT)
 
     assert ab_env.endpoints() == [challenger]
 
@@ -106,7 +106,7 @@ def test_rollback_to_unknown_configuration_is_not_found(live: tuple[AbEnv, str])
     env, _ = live
 
     with pytest.raises(NotFoundError, match="endpoint configuration"):
-        env.manager().rollback_champion("deleted-config")
+        env.manager().rollback_champion("deleted-config", **AUDIT)
 
     assert serving(env) == PRODUCTION_CONFIG
 
@@ -120,7 +120,7 @@ def test_rejected_update_leaves_production_unchanged(live: tuple[AbEnv, str]) ->
     fail_operation(env.sagemaker, "UpdateEndpoint", code="ResourceLimitExceeded")
 
     with pytest.raises(AwsOperationError) as err:
-        env.manager().promote_challenger_to_champion(challenger)
+        env.manager().promote_challenger_to_champion(challenger, **AUDIT)
 
     assert err.value.step == "update_endpoint"
     assert err.value.production_unchanged is True
