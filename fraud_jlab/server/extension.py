@@ -20,6 +20,7 @@ from jupyter_server.utils import url_path_join
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.redact import redact_uri
 from fraud_jlab.server import (
+    abtest_handlers,
     browse_handlers,
     compare_handlers,
     identity_handlers,
@@ -37,6 +38,7 @@ ROUTE_MODULES: Sequence[ModuleType] = (
     runs_handlers,
     compare_handlers,
     promotion_handlers,
+    abtest_handlers,
     identity_handlers,
     browse_handlers,
     tracker_handlers,
