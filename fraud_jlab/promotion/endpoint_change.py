@@ -391,7 +391,7 @@ class EndpointChanger:
         empty = ProductionState(ssm={}, config=None)
         record = PromotionRecord(
             promotion_id=promotion_id,
-            kind=kind,  # type: ignore[arg-type]  # checked against ENDPOINT_CHANGE_KINDS
+            kind=kind,  # checked against ENDPOINT_CHANGE_KINDS
             status="rolled_back",
             run_id=ab_test_id,
             approver=approver,

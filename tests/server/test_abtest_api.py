@@ -274,8 +274,10 @@ async def test_responses_match_the_openapi_document(
     done = await _finish(fj_api, job)
     jsonschema.validate(done, response_schema(document, "/jobs/{job_id}", "get", 200))
     status, got = await fj_api("GET", "ab-tests", done["result"]["ab_test_id"])
+    assert status == 200, got
     jsonschema.validate(got, response_schema(document, "/ab-tests/{ab_test_id}", "get", 200))
     status, listed = await fj_api("GET", "ab-tests")
+    assert status == 200, listed
     jsonschema.validate(listed, response_schema(document, "/ab-tests", "get", 200))
 
 
