@@ -202,10 +202,30 @@ export interface IProductionSnapshot {
   config: JSONObject | null;
 }
 
+/** Ledger record kinds: Parameter Store changes and audited endpoint changes (`ab_*`). */
+export type PromotionKind =
+  | 'promotion'
+  | 'rollback'
+  | 'recovery'
+  | 'ab_deploy'
+  | 'ab_weights'
+  | 'ab_promote'
+  | 'ab_rollback'
+  | 'ab_stop';
+
+/** A SageMaker endpoint as an audited endpoint change records it. */
+export interface IEndpointState {
+  endpoint_name: string;
+  config_name: string | null;
+  /** Production variant name -> current weight. */
+  weights?: Record<string, number>;
+  shadow_variants?: string[];
+}
+
 /** A promotion ledger record. */
 export interface IPromotionRecord {
   promotion_id: string;
-  kind: 'promotion' | 'rollback' | 'recovery';
+  kind: PromotionKind;
   status: 'completed' | 'rolled_back' | 'failed';
   run_id: string;
   experiment_name: string | null;
@@ -229,6 +249,12 @@ export interface IPromotionRecord {
   rollback_of: string | null;
   /** Rollbacks: 'after' restored the state rollback_of wrote; 'before' undid it. */
   rollback_target?: RollbackTarget | null;
+  /** Endpoint changes (kind ab_*): the A/B test it belongs to. */
+  ab_test_id?: string | null;
+  /** Endpoint changes: the endpoint before the change. */
+  endpoint_before?: IEndpointState | null;
+  /** Endpoint changes: the endpoint after (completed) or the target (otherwise). */
+  endpoint_after?: IEndpointState | null;
 }
 
 /** What a rollback restores: the state before a record (undo) or the state it wrote. */
@@ -246,7 +272,7 @@ export interface IBaselineEntry {
 /** A promotion whose process died before writing its final record (or one in progress). */
 export interface IUnfinishedAttempt {
   promotion_id: string;
-  kind: 'promotion' | 'rollback' | 'recovery';
+  kind: PromotionKind;
   run_id: string;
   approver: string;
   started: string;

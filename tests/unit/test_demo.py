@@ -269,6 +269,52 @@ def test_update_endpoint_works_through_the_emulator_server(emulator: Emulator) -
     assert endpoint["EndpointStatus"] == "InService"
 
 
+def test_shadow_variants_and_weights_work_through_the_emulator_server(emulator: Emulator) -> None:
+    clients = _clients(emulator)
+    provision_resources(FraudJlab(), **clients)
+    sm = clients["sagemaker_client"]
+    variant = {
+        "ModelName": "fraud-detection-production-model",
+        "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large",
+        "InitialVariantWeight": 50.0,
+    }
+    sm.create_endpoint_config(
+        EndpointConfigName="server-shadow",
+        ProductionVariants=[{"VariantName": "Champion", **variant}],
+        ShadowProductionVariants=[{"VariantName": "Challenger", **variant}],
+    )
+    assert [
+        v["VariantName"]
+        for v in sm.describe_endpoint_config(EndpointConfigName="server-shadow")[
+            "ShadowProductionVariants"
+        ]
+    ] == ["Challenger"]
+    sm.create_endpoint_config(
+        EndpointConfigName="server-split",
+        ProductionVariants=[{"VariantName": n, **variant} for n in ("Champion", "Challenger")],
+    )
+    production = "fraud-detection-production"
+    sm.update_endpoint(EndpointName=production, EndpointConfigName="server-shadow")
+    endpoint = sm.describe_endpoint(EndpointName=production)
+    assert [v["VariantName"] for v in endpoint["ShadowProductionVariants"]] == ["Challenger"]
+
+    sm.update_endpoint(EndpointName=production, EndpointConfigName="server-split")
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=production,
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "Champion", "DesiredWeight": 75.0},
+            {"VariantName": "Challenger", "DesiredWeight": 25.0},
+        ],
+    )
+    endpoint = sm.describe_endpoint(EndpointName=production)
+    assert "ShadowProductionVariants" not in endpoint
+    assert {v["VariantName"]: v["CurrentWeight"] for v in endpoint["ProductionVariants"]} == {
+        "Champion": 75.0,
+        "Challenger": 25.0,
+    }
+
+
 # --- seeding -------------------------------------------------------------------
 def test_seed_tracker_logs_runs_with_real_holdout_metrics(tracker: SqliteTrackerStore) -> None:
     configs = [dict(DEFAULT_CONFIGS[0]), {"max_depth": 3, "eta": 0.3, "num_round": 30,

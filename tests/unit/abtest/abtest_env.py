@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 import requests
 
@@ -17,8 +17,15 @@ ARTIFACT = f"s3://{MODELS_BUCKET}/exp-20240115-001/model.tar.gz"
 PRODUCTION = "fraud-detection-production"
 PRODUCTION_CONFIG = "fraud-detection-production-config-v1"
 CONFIG_BUCKET = "fraud-detection-config"
+
+
 #: The approver and reason every audited endpoint change takes.
-AUDIT = {"approver": "alice", "reason": "A/B test readout passed"}
+class Audit(TypedDict):
+    approver: str
+    reason: str
+
+
+AUDIT: Audit = {"approver": "alice", "reason": "A/B test readout passed"}
 NOW = datetime(2024, 1, 15, 10, 30, 0, tzinfo=timezone.utc)
 
 

@@ -1,0 +1,579 @@
+"""A/B tests as persisted, audited rollouts on the production endpoint.
+
+An A/B test puts champion and challenger side by side as two production
+variants (``Champion`` and ``Challenger``) of the production endpoint and moves
+traffic through a rollout plan of challenger percentages (default 10 -> 25 ->
+50 -> 100). Every endpoint write is an audited endpoint change
+(:mod:`fraud_jlab.promotion.endpoint_change`: approver, reason, the promotion
+lock, ledger records before and after, restore on failure):
+
+- ``start``: a SageMaker model of the challenger's artifact and an endpoint
+  configuration ``<test id>`` with both variants at the plan's first stage;
+  ``ab_deploy`` switches production to it (config + weights);
+- ``advance``: ``ab_weights`` (``UpdateEndpointWeightsAndCapacities``) to the next stage;
+- ``promote``: an endpoint configuration with the challenger's model alone
+  (the test id with ``challenger`` replaced by ``champion``); ``ab_promote``
+  switches production to it; status ``completed``;
+- ``rollback`` / ``stop``: ``ab_rollback`` / ``ab_stop`` switch production back to
+  the champion's configuration from before the test; status ``rolled_back`` /
+  ``stopped``.
+
+The test's state lives in the config bucket beside the ledger:
+``ab-tests/<id>/state.json`` (created with ``IfNoneMatch='*'``, then replaced
+only with ``IfMatch=<ETag read>``) and one append-only event object per action
+``ab-tests/<id>/events/<ULID>.json`` (``IfNoneMatch='*'``, never overwritten).
+A new service instance (a restarted server) reads the same state.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fraud_jlab.abtest.manager import EXPERIMENT_TAG, ABTestingManager
+from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
+from fraud_jlab.aws import error_code
+from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
+from fraud_jlab.promotion.aws_errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
+from fraud_jlab.promotion.endpoint_change import (
+    EndpointChangePlan,
+    EndpointTarget,
+    check_ab_test_id,
+    check_text,
+)
+from fraud_jlab.promotion.models import PromotionRecord
+from fraud_jlab.tracking.ids import new_id
+
+log = logging.getLogger(__name__)
+
+STATE_PREFIX = "ab-tests/"
+CHAMPION_VARIANT = "Champion"
+CHALLENGER_VARIANT = "Challenger"
+#: The seed's rollout template: the challenger's share of traffic at each stage (percent).
+DEFAULT_PLAN: tuple[int, ...] = (10, 25, 50, 100)
+ABTestStatus = Literal["running", "completed", "rolled_back", "stopped"]
+
+
+class ABTestEvent(BaseModel):
+    """One action on an A/B test (stored once, never overwritten)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    action: Literal["start", "advance", "promote", "rollback", "stop"]
+    approver: str
+    reason: str
+    timestamp: datetime
+    promotion_id: str = Field(description="The ledger record of the endpoint change.")
+    stage: int
+    weights: dict[str, float]
+    status: ABTestStatus
+
+
+class ABTestState(BaseModel):
+    """The persisted state of one A/B test."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ab_test_id: str
+    experiment_id: str
+    status: ABTestStatus
+    endpoint_name: str = Field(description="The production endpoint the variants run on.")
+    champion_config: str = Field(description="Production's endpoint configuration before the test.")
+    ab_config: str = Field(description="The two-variant endpoint configuration of the test.")
+    promoted_config: str | None = None
+    challenger_model: str
+    plan: list[int] = Field(description="Challenger percent at each stage, increasing.")
+    stage: int = Field(description="Index into plan of the current stage; -1 is the shadow stage.")
+    shadow_config: str | None = Field(
+        default=None, description="The shadow-stage configuration (champion + shadow challenger)."
+    )
+    weights: dict[str, float]
+    started_at: datetime
+    started_by: str
+    updated_at: datetime
+    history: list[ABTestEvent] = Field(default_factory=list)
+
+
+def check_plan(plan: Any, field: str = "plan") -> list[int]:
+    """Challenger percentages: 1-5 stages, each an integer 1..100, strictly increasing."""
+    if isinstance(plan, (str, bytes)) or not isinstance(plan, Sequence) or not 1 <= len(plan) <= 10:
+        raise ValidationError(
+            f"{field} must be a list of 1-10 challenger percentages (integers 1..100, increasing), "
+            f"got {plan!r}",
+            field=field,
+        )
+    out: list[int] = []
+    for i, pct in enumerate(plan):
+        if isinstance(pct, bool) or not isinstance(pct, int) or not 1 <= pct <= 100:
+            raise ValidationError(
+                f"{field}[{i}] must be an integer between 1 and 100 (percent), got {pct!r}",
+                field=field,
+            )
+        if out and pct <= out[-1]:
+            raise ValidationError(
+                f"{field} must increase stage by stage, got {pct} after {out[-1]}", field=field
+            )
+        out.append(pct)
+    return out
+
+
+def shadow_config_name(ab_config: str) -> str:
+    """The shadow-stage configuration of an A/B test (``challenger`` -> ``shadow``, <= 63 chars)."""
+    name = ab_config.replace("challenger", "shadow", 1)
+    return name if name != ab_config else f"{ab_config[:56]}-shadow"
+
+
+def stage_weights(challenger_pct: int) -> dict[str, float]:
+    """The variant weights (summing to 100) of a stage."""
+    return {
+        CHAMPION_VARIANT: float(100 - challenger_pct),
+        CHALLENGER_VARIANT: float(challenger_pct),
+    }
+
+
+class ABTestStore:
+    """``ab-tests/<id>/state.json`` (conditional writes) and its append-only events."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+
+    @staticmethod
+    def state_key(ab_test_id: str) -> str:
+        return f"{STATE_PREFIX}{ab_test_id}/state.json"
+
+    @staticmethod
+    def event_key(ab_test_id: str, event_id: str) -> str:
+        return f"{STATE_PREFIX}{ab_test_id}/events/{event_id}.json"
+
+    def _fail(self, step: str, exc: BaseException) -> AwsOperationError:
+        return AwsOperationError(
+            f"{step} in s3://{self.bucket}/{STATE_PREFIX} failed: {exc}",
+            step=step,
+            aws_error_code=error_code(exc) or None,
+        )
+
+    def read(self, ab_test_id: str) -> tuple[ABTestState, str]:
+        """The state and its ETag; NotFoundError for an unknown test."""
+        try:
+            resp = self.s3.get_object(Bucket=self.bucket, Key=self.state_key(ab_test_id))
+        except AWS_ERRORS as exc:
+            if error_code(exc) in NOT_FOUND_CODES:
+                raise NotFoundError("A/B test", ab_test_id) from exc
+            raise self._fail("read_ab_test", exc) from exc
+        return ABTestState.model_validate_json(resp["Body"].read()), str(resp["ETag"])
+
+    def write(self, state: ABTestState, etag: str | None) -> str:
+        """Create (``etag`` None) or replace the state read with ``etag``; ConflictError if changed."""
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        try:
+            resp = self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.state_key(state.ab_test_id),
+                Body=state.model_dump_json().encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except AWS_ERRORS as exc:
+            if error_code(exc) in PRECONDITION_CODES:
+                raise ConflictError(
+                    f"A/B test {state.ab_test_id} was changed by someone else meanwhile"
+                ) from exc
+            raise self._fail("write_ab_test", exc) from exc
+        return str(resp["ETag"])
+
+    def append_event(self, ab_test_id: str, event: ABTestEvent) -> None:
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.event_key(ab_test_id, event.event_id),
+                Body=event.model_dump_json().encode(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except AWS_ERRORS as exc:
+            raise self._fail("write_ab_test_event", exc) from exc
+
+    def ids(self) -> list[str]:
+        out: list[str] = []
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": STATE_PREFIX, "Delimiter": "/"}
+        while True:
+            try:
+                resp = self.s3.list_objects_v2(**kwargs)
+            except AWS_ERRORS as exc:
+                raise self._fail("list_ab_tests", exc) from exc
+            for prefix in resp.get("CommonPrefixes", []):
+                out.append(prefix["Prefix"][len(STATE_PREFIX) :].rstrip("/"))
+            token = resp.get("NextContinuationToken")
+            if not resp.get("IsTruncated") or not token:
+                return sorted(out)
+            kwargs["ContinuationToken"] = token
+
+
+class ABTestService:
+    """Start, list, read, advance, promote, roll back and stop A/B tests (the REST/magic API)."""
+
+    def __init__(self, manager: ABTestingManager) -> None:
+        self.manager = manager
+        self.store = ABTestStore(manager.s3, manager.settings.config_bucket)
+
+    @property
+    def sagemaker(self) -> Any:
+        return self.manager.sagemaker
+
+    # --- reading ---------------------------------------------------------------
+    def get(self, ab_test_id: str) -> ABTestState:
+        return self.store.read(check_ab_test_id(ab_test_id))[0]
+
+    def list(self) -> list[ABTestState]:
+        """Every A/B test, newest start first."""
+        tests = [self.store.read(i)[0] for i in self.store.ids()]
+        return sorted(tests, key=lambda t: t.started_at, reverse=True)
+
+    # --- start -------------------------------------------------------------------
+    def start(
+        self,
+        experiment_id: str,
+        model_artifact_s3_path: str,
+        *,
+        approver: str,
+        reason: str | None,
+        plan: Sequence[int] = DEFAULT_PLAN,
+        instance_type: str = "ml.m5.large",
+        image_uri: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        shadow: bool = False,
+        dry_run: bool = False,
+    ) -> ABTestState | EndpointChangePlan:
+        """Deploy the challenger beside the champion at the plan's first stage (``ab_deploy``).
+
+        With ``shadow`` the first stage (stage ``-1``) is a shadow variant: the challenger
+        scores a copy of every request, customers see only the champion; ``advance`` then
+        switches to the two-variant configuration at the plan's first stage.
+        A dry run checks everything, creates nothing and returns what would change.
+        """
+        if not isinstance(shadow, bool):
+            raise ValidationError(f"shadow must be true or false, got {shadow!r}", field="shadow")
+        approver = check_text(approver, "approver", max_len=256)
+        if not dry_run:
+            reason = check_text(reason, "reason")
+        stages = check_plan(plan)
+        experiment_slug(experiment_id)
+        self.manager._check_artifact(model_artifact_s3_path)
+        production = self.manager._describe_endpoint(self.manager.settings.production_endpoint)
+        champion_config = str(production["EndpointConfigName"])
+        champion = self.sagemaker.describe_endpoint_config(EndpointConfigName=champion_config)
+        variant = champion["ProductionVariants"][0]
+        name = challenger_endpoint_name(experiment_id, self.manager.clock())
+        weights = stage_weights(stages[0])
+        shadow_config = shadow_config_name(name) if shadow else None
+        first_config, first_weights = (
+            (shadow_config, {CHAMPION_VARIANT: 100.0}) if shadow_config else (name, weights)
+        )
+        if dry_run:
+            before = self.manager.changer.read()
+            after = before.model_copy(
+                update={
+                    "config_name": first_config,
+                    "weights": first_weights,
+                    "shadow_variants": [CHALLENGER_VARIANT] if shadow else [],
+                }
+            )
+            return EndpointChangePlan(
+                kind="ab_deploy",
+                ab_test_id=name,
+                before=before,
+                after=after,
+                changes=[
+                    f"CreateModel {name} ({model_artifact_s3_path})",
+                    f"CreateEndpointConfig {name}: {CHAMPION_VARIANT} ({variant['ModelName']}) "
+                    f"{weights[CHAMPION_VARIANT]:g}%, {CHALLENGER_VARIANT} {weights[CHALLENGER_VARIANT]:g}%",
+                    *(
+                        [
+                            f"CreateEndpointConfig {first_config}: {CHAMPION_VARIANT} 100%, "
+                            f"shadow {CHALLENGER_VARIANT} (a copy of all traffic)"
+                        ]
+                        if shadow
+                        else []
+                    ),
+                    f"UpdateEndpoint {before.endpoint_name}: {before.config_name} -> {first_config}",
+                ],
+            )
+        tags = [{"Key": EXPERIMENT_TAG, "Value": experiment_slug(experiment_id)}]
+        if image_uri is None:
+            from fraud_jlab.tuning.sagemaker_amt import xgboost_image_uri
+
+            image_uri = xgboost_image_uri(self.manager._region())
+        created: list[str] = []
+        try:
+            self.sagemaker.create_model(
+                ModelName=name,
+                PrimaryContainer={
+                    "Image": image_uri,
+                    "ModelDataUrl": model_artifact_s3_path,
+                    **({"Environment": dict(environment)} if environment else {}),
+                },
+                ExecutionRoleArn=self.manager.settings.sagemaker_role_arn,
+                Tags=tags,
+            )
+            created.append("model")
+            self.sagemaker.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=[
+                    {
+                        "VariantName": CHAMPION_VARIANT,
+                        "ModelName": variant["ModelName"],
+                        "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
+                        "InstanceType": variant.get("InstanceType", instance_type),
+                        "InitialVariantWeight": weights[CHAMPION_VARIANT],
+                    },
+                    {
+                        "VariantName": CHALLENGER_VARIANT,
+                        "ModelName": name,
+                        "InitialInstanceCount": 1,
+                        "InstanceType": instance_type,
+                        "InitialVariantWeight": weights[CHALLENGER_VARIANT],
+                    },
+                ],
+                Tags=tags,
+            )
+            created.append("endpoint_config")
+            if shadow_config:
+                self.sagemaker.create_endpoint_config(
+                    EndpointConfigName=shadow_config,
+                    ProductionVariants=[
+                        {
+                            "VariantName": CHAMPION_VARIANT,
+                            "ModelName": variant["ModelName"],
+                            "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
+                            "InstanceType": variant.get("InstanceType", instance_type),
+                            "InitialVariantWeight": 100.0,
+                        }
+                    ],
+                    ShadowProductionVariants=[
+                        {
+                            "VariantName": CHALLENGER_VARIANT,
+                            "ModelName": name,
+                            "InitialInstanceCount": 1,
+                            "InstanceType": instance_type,
+                            "InitialVariantWeight": 100.0,
+                        }
+                    ],
+                    Tags=tags,
+                )
+                created.append("shadow_config")
+            record = self._change(
+                "ab_deploy", name, approver, str(reason), first_config, first_weights
+            )
+        except Exception as exc:
+            self._delete_created(name, created)
+            if isinstance(exc, AWS_ERRORS):
+                raise AwsOperationError(
+                    f"creating the A/B test {name!r} failed: {exc}; production unchanged",
+                    step="create_ab_test",
+                    aws_error_code=error_code(exc) or None,
+                    production_unchanged=True,
+                ) from exc
+            raise
+        now = self.manager.clock()
+        state = ABTestState(
+            ab_test_id=name,
+            experiment_id=experiment_id,
+            status="running",
+            endpoint_name=self.manager.settings.production_endpoint,
+            champion_config=champion_config,
+            ab_config=name,
+            challenger_model=name,
+            plan=stages,
+            stage=-1 if shadow else 0,
+            weights=first_weights,
+            shadow_config=shadow_config,
+            started_at=now,
+            started_by=approver,
+            updated_at=now,
+        )
+        self._record(state, None, "start", approver, str(reason), record)
+        return state
+
+    def _delete_created(self, name: str, created: builtins.list[str]) -> None:
+        for kind in reversed(created):
+            try:
+                if kind == "shadow_config":
+                    self.sagemaker.delete_endpoint_config(
+                        EndpointConfigName=shadow_config_name(name)
+                    )
+                elif kind == "endpoint_config":
+                    self.sagemaker.delete_endpoint_config(EndpointConfigName=name)
+                else:
+                    self.sagemaker.delete_model(ModelName=name)
+            except Exception:
+                log.exception("could not delete %s %s after a failed A/B start", kind, name)
+
+    # --- changes -----------------------------------------------------------------
+    def _change(
+        self,
+        kind: str,
+        ab_test_id: str,
+        approver: str,
+        reason: str,
+        config_name: str | None,
+        weights: Mapping[str, float] | None,
+    ) -> PromotionRecord:
+        record = self.manager.changer.change(
+            kind=kind,
+            ab_test_id=ab_test_id,
+            approver=approver,
+            reason=reason,
+            target=EndpointTarget(config_name=config_name, weights=weights),
+        )
+        assert isinstance(record, PromotionRecord)
+        return record
+
+    def _record(
+        self,
+        state: ABTestState,
+        etag: str | None,
+        action: Literal["start", "advance", "promote", "rollback", "stop"],
+        approver: str,
+        reason: str,
+        record: PromotionRecord,
+    ) -> None:
+        now = self.manager.clock()
+        event = ABTestEvent(
+            event_id=new_id(int(now.timestamp() * 1000)),
+            action=action,
+            approver=approver,
+            reason=reason,
+            timestamp=now,
+            promotion_id=record.promotion_id,
+            stage=state.stage,
+            weights=state.weights,
+            status=state.status,
+        )
+        state.updated_at = now
+        state.history.append(event)
+        self.store.append_event(state.ab_test_id, event)
+        self.store.write(state, etag)
+
+    def _running(
+        self, ab_test_id: str, approver: str, reason: Any
+    ) -> tuple[ABTestState, str, str, str]:
+        approver = check_text(approver, "approver", max_len=256)
+        reason = check_text(reason, "reason")
+        state, etag = self.store.read(check_ab_test_id(ab_test_id))
+        if state.status != "running":
+            raise ConflictError(
+                f"A/B test {ab_test_id} is {state.status}, not running; production unchanged"
+            )
+        return state, etag, approver, reason
+
+    def advance(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
+        """Move to the plan's next stage (``UpdateEndpointWeightsAndCapacities``, audited)."""
+        state, etag, approver, reason = self._running(ab_test_id, approver, reason)
+        if state.stage + 1 >= len(state.plan):
+            raise ConflictError(
+                f"A/B test {ab_test_id} is at its last stage ({state.plan[state.stage]}%); "
+                "promote or roll back. Production unchanged"
+            )
+        weights = stage_weights(state.plan[state.stage + 1])
+        # From the shadow stage the two-variant configuration goes live (UpdateEndpoint).
+        config = state.ab_config if state.stage < 0 else None
+        record = self._change("ab_weights", ab_test_id, approver, reason, config, weights)
+        state.stage += 1
+        state.weights = weights
+        self._record(state, etag, "advance", approver, reason, record)
+        return state
+
+    def promote(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
+        """Production serves the challenger's model alone (``ab_promote``); status completed."""
+        state, etag, approver, reason = self._running(ab_test_id, approver, reason)
+        promoted = state.ab_config.replace("challenger", "champion", 1)
+        if promoted == state.ab_config:
+            promoted = f"{state.ab_config[:57]}-champ"
+        variant = next(
+            v
+            for v in self.sagemaker.describe_endpoint_config(EndpointConfigName=state.ab_config)[
+                "ProductionVariants"
+            ]
+            if v["VariantName"] == CHALLENGER_VARIANT
+        )
+        try:
+            self.sagemaker.describe_endpoint_config(EndpointConfigName=promoted)
+        except AWS_ERRORS:
+            self.sagemaker.create_endpoint_config(
+                EndpointConfigName=promoted,
+                ProductionVariants=[
+                    {
+                        "VariantName": CHAMPION_VARIANT,
+                        "ModelName": variant["ModelName"],
+                        "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
+                        "InstanceType": variant["InstanceType"],
+                        "InitialVariantWeight": 100.0,
+                    }
+                ],
+            )
+        record = self._change(
+            "ab_promote", ab_test_id, approver, reason, promoted, {CHAMPION_VARIANT: 100.0}
+        )
+        state.status = "completed"
+        state.promoted_config = promoted
+        state.weights = {CHAMPION_VARIANT: 100.0}
+        self._record(state, etag, "promote", approver, reason, record)
+        return state
+
+    def rollback(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
+        """Production back on the champion's configuration from before the test."""
+        return self._back(ab_test_id, approver, reason, "rollback")
+
+    def stop(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
+        """End a running test without a winner: production back on the champion."""
+        return self._back(ab_test_id, approver, reason, "stop")
+
+    def _back(
+        self, ab_test_id: str, approver: str, reason: str, action: Literal["rollback", "stop"]
+    ) -> ABTestState:
+        approver = check_text(approver, "approver", max_len=256)
+        reason = check_text(reason, "reason")
+        state, etag = self.store.read(check_ab_test_id(ab_test_id))
+        allowed = ("running", "completed") if action == "rollback" else ("running",)
+        if state.status not in allowed:
+            raise ConflictError(
+                f"A/B test {ab_test_id} is {state.status}; cannot {action} it. Production unchanged"
+            )
+        kind = "ab_rollback" if action == "rollback" else "ab_stop"
+        record = self._change(kind, ab_test_id, approver, reason, state.champion_config, None)
+        state.status = "rolled_back" if action == "rollback" else "stopped"
+        assert record.endpoint_after is not None
+        state.weights = dict(record.endpoint_after.weights)
+        self._record(state, etag, action, approver, reason, record)
+        return state
+
+    def events(self, ab_test_id: str) -> builtins.list[ABTestEvent]:
+        """The append-only event objects of a test, oldest first."""
+        check_ab_test_id(ab_test_id)
+        prefix = f"{STATE_PREFIX}{ab_test_id}/events/"
+        resp = self.store.s3.list_objects_v2(Bucket=self.store.bucket, Prefix=prefix)
+        out = []
+        for item in sorted(resp.get("Contents", []), key=lambda i: i["Key"]):
+            body = self.store.s3.get_object(Bucket=self.store.bucket, Key=item["Key"])["Body"]
+            out.append(ABTestEvent.model_validate(json.loads(body.read())))
+        return out
+
+
+__all__ = [
+    "DEFAULT_PLAN",
+    "ABTestEvent",
+    "ABTestService",
+    "ABTestState",
+    "ABTestStore",
+    "check_plan",
+    "shadow_config_name",
+    "stage_weights",
+]
