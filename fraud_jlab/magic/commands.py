@@ -211,7 +211,9 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
     approver = identity.approver_or_dry_run() if ns.dry_run else identity.require()
     run_id, artifact = resolve_challenger(get_tracker(), ns.run_id, ns.artifact)
     service = _ab_service()
-    plan = service.start(run_id, artifact, approver=approver, reason=reason, dry_run=True)
+    plan = service.start(
+        run_id, artifact, approver=approver, reason=reason, shadow=ns.shadow, dry_run=True
+    )
     assert isinstance(plan, EndpointChangePlan)  # dry_run=True always returns the plan
     print(display.endpoint_plan_text(plan))
     if ns.dry_run:
@@ -220,7 +222,7 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
     if not ns.yes and not _confirm(f"Start an A/B test of run {run_id} on production?"):
         print("Cancelled: nothing was written.")
         return None
-    state = service.start(run_id, artifact, approver=approver, reason=reason)
+    state = service.start(run_id, artifact, approver=approver, reason=reason, shadow=ns.shadow)
     assert isinstance(state, ABTestState)  # dry_run=False always returns the state
     print(display.ab_test_text(state))
     return state

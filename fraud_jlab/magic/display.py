@@ -263,14 +263,19 @@ def endpoint_plan_text(plan: EndpointChangePlan) -> str:
     return "\n".join(lines)
 
 
+def _stage(state: ABTestState) -> str:
+    if state.stage < 0:
+        return "shadow stage (the challenger scores a copy of the traffic)"
+    return f"stage {state.stage + 1} of {len(state.plan)}"
+
+
 def ab_test_text(state: ABTestState) -> str:
     """An A/B test: status, stage of the plan, live weights and who did what."""
     plan = " -> ".join(f"{p}%" for p in state.plan)
     lines = [
         f"A/B test {state.ab_test_id}: {state.status}",
         f"  run {state.experiment_id} on endpoint {state.endpoint_name}",
-        f"  stage {state.stage + 1} of {len(state.plan)} (plan {plan}); "
-        f"weights {_weights(state.weights)}",
+        f"  {_stage(state)} (plan {plan}); weights {_weights(state.weights)}",
         f"  champion config {state.champion_config}; A/B config {state.ab_config}"
         + (f"; promoted config {state.promoted_config}" if state.promoted_config else ""),
         f"  started {when(state.started_at)} by {state.started_by}",
@@ -285,7 +290,8 @@ def ab_test_text(state: ABTestState) -> str:
 
 def ab_change_text(state: ABTestState, action: str) -> str:
     """What ``action`` would change on a test's endpoint, for the confirmation."""
-    now = f"{state.endpoint_name} now: config {state.ab_config}, weights {_weights(state.weights)}"
+    config = state.shadow_config if state.stage < 0 and state.shadow_config else state.ab_config
+    now = f"{state.endpoint_name} now: config {config}, weights {_weights(state.weights)}"
     if action == "advance" and state.stage + 1 < len(state.plan):
         then = (
             f"UpdateEndpointWeightsAndCapacities to stage {state.stage + 2} of {len(state.plan)}: "
@@ -296,7 +302,7 @@ def ab_change_text(state: ABTestState, action: str) -> str:
     elif action in ("rollback", "stop"):
         then = f"UpdateEndpoint back to the champion's configuration {state.champion_config}"
     else:
-        then = f"{action} (the test is {state.status}, stage {state.stage + 1})"
+        then = f"{action} (the test is {state.status}, {_stage(state)})"
     return f"{action} A/B test {state.ab_test_id} ({state.status}):\n  {now}\n  -> {then}"
 
 
@@ -307,7 +313,7 @@ def ab_tests_frame(tests: list[ABTestState]) -> pd.DataFrame:
             "ab_test_id": t.ab_test_id,
             "status": t.status,
             "run_id": t.experiment_id,
-            "stage": f"{t.stage + 1}/{len(t.plan)}",
+            "stage": "shadow" if t.stage < 0 else f"{t.stage + 1}/{len(t.plan)}",
             "weights": _weights(t.weights),
             "started": when(t.started_at),
             "started_by": t.started_by,

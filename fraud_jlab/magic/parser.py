@@ -189,6 +189,11 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
         "--reason", default="", help="why (recorded in the ledger); required unless --dry-run"
     )
     ab_start.add_argument(
+        "--shadow",
+        action="store_true",
+        help="start with a shadow stage (the challenger scores a copy; customers see the champion)",
+    )
+    ab_start.add_argument(
         "--dry-run", action="store_true", help="only show what would change; write nothing"
     )
     ab_start.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -66,6 +66,11 @@ class ABTestStartRequest(BaseModel):
         max_length=1000,
         description="Why (recorded in the ledger); required unless dry_run is true.",
     )
+    shadow: StrictBool = Field(
+        default=False,
+        description="Start with a shadow stage: the challenger scores a copy of the traffic, "
+        "customers see only the champion; advance moves to the plan's first live split.",
+    )
     dry_run: StrictBool = Field(
         default=False, description="Return what would change; write nothing."
     )
@@ -164,7 +169,12 @@ class ABTestsHandler(ABTestAuthorizedHandler):
 
         def start(dry_run: bool) -> ABTestState | EndpointChangePlan:
             return _service(self).start(
-                run_id, artifact, approver=approver, reason=reason, dry_run=dry_run
+                run_id,
+                artifact,
+                approver=approver,
+                reason=reason,
+                shadow=body.shadow,
+                dry_run=dry_run,
             )
 
         plan = await self.run_blocking(start, True, pool="aws")

@@ -312,3 +312,22 @@ async def test_authorizer_denying_abtests_is_403_and_nothing_is_written(
     assert _keys(s3) == keys and _live(endpoint)[0] == CHAMPION_CONFIG
     status, _ = await fj_api("GET", "promotions")
     assert status == 200
+
+
+async def test_shadow_start_then_advance_to_the_live_split(
+    fj_api: Any, fj_tracker: TrackerStore, endpoint: Any
+) -> None:
+    status, job = await fj_api(
+        "POST", "ab-tests", body={"run_id": _run(fj_tracker), "reason": "shadow", "shadow": True}
+    )
+    assert status == 202, job
+    done = await _finish(fj_api, job)
+    assert done["status"] == "succeeded", done
+    state = done["result"]
+    assert state["stage"] == -1 and state["shadow_config"]
+    described = endpoint.describe_endpoint(EndpointName=PRODUCTION)
+    assert described["EndpointConfigName"] == state["shadow_config"]
+    assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["Challenger"]
+    state = await _change(fj_api, state["ab_test_id"], "advance", "shadow scores fine")
+    assert state["stage"] == 0
+    assert _live(endpoint) == (state["ab_config"], {"Champion": 90.0, "Challenger": 10.0})

@@ -247,3 +247,20 @@ def test_ab_usage_errors_name_the_action(
     assert "AB_TEST_ID" in capsys.readouterr().err
     assert shell.run_line_magic("fraud", "ab launch x") is None
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_ab_shadow_start_shows_the_shadow_stage(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    aws: Any,
+    capsys: pytest.CaptureFixture[str],
+    no_input: None,
+) -> None:
+    state = shell.run_line_magic("fraud", f'ab start {_run(tracker)} --shadow --reason "s" --yes')
+    assert isinstance(state, ABTestState) and state.stage == -1
+    out = capsys.readouterr().out
+    assert "shadow Challenger" in out and "shadow stage" in out
+    assert _live(aws)[0] == state.shadow_config
+    state = shell.run_line_magic("fraud", f'ab advance {state.ab_test_id} --reason "ok" --yes')
+    assert isinstance(state, ABTestState) and state.stage == 0
+    assert "stage 1 of 4: Champion 90%, Challenger 10%" in capsys.readouterr().out
