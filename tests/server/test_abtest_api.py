@@ -331,3 +331,39 @@ async def test_shadow_start_then_advance_to_the_live_split(
     state = await _change(fj_api, state["ab_test_id"], "advance", "shadow scores fine")
     assert state["stage"] == 0
     assert _live(endpoint) == (state["ab_config"], {"Champion": 90.0, "Challenger": 10.0})
+
+
+async def test_a_slow_endpoint_update_runs_as_a_job_and_the_server_keeps_answering(
+    fj_api: Any, fj_tracker: TrackerStore, endpoint: Any, fj_context: FraudJlabContext
+) -> None:
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow_update(**_: Any) -> None:
+        release.wait(10)  # UpdateEndpoint "takes minutes" until the test has checked
+
+    client = fj_context.aws_client("sagemaker")
+    client.meta.events.register("before-call.sagemaker.UpdateEndpoint", slow_update)
+    try:
+        started = time.perf_counter()
+        status, job = await fj_api(
+            "POST", "ab-tests", body={"run_id": _run(fj_tracker), "reason": "slow"}
+        )
+        assert status == 202, job
+        for _ in range(100):
+            status, now = await fj_api("GET", "jobs", job["job_id"])
+            if now["status"] == "running":
+                break
+            await asyncio.sleep(0.02)
+        assert now["status"] == "running", now
+        status, _ = await fj_api("GET", "runs")
+        assert status == 200 and time.perf_counter() - started < 8
+        assert _live(endpoint)[0] == CHAMPION_CONFIG
+    finally:
+        release.set()
+        client.meta.events.unregister("before-call.sagemaker.UpdateEndpoint", slow_update)
+    done = await _finish(fj_api, job)
+    assert done["status"] == "succeeded", done
+    assert _live(endpoint)[0] == done["result"]["ab_test_id"]
