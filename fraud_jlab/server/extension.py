@@ -121,6 +121,12 @@ class FraudJlabExtension(ExtensionApp):
 
         self.unfinished_check = start_unfinished_check(settings, tracker, self.log)
 
+    async def stop_extension(self) -> None:
+        """Stop taking background jobs (running ones finish in their threads)."""
+        context = getattr(self, "fraud_context", None)
+        if context is not None:
+            context.jobs.shutdown()
+
     def initialize_handlers(self) -> None:
         for path, handler in self.fraud_context.routes:
             self.handlers.append(
