@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from fraud_jlab.abtest.from_run import ab_service, resolve_challenger
+from fraud_jlab.abtest.service import ABTestService, ABTestState
 from fraud_jlab.browse.names import resolve_run_ref, resolve_run_refs
 from fraud_jlab.comparison.production import compare_with_production_default
 from fraud_jlab.comparison.runs import CompareResult
@@ -27,6 +29,7 @@ from fraud_jlab.promotion import (
     PromotionPlan,
     PromotionRecord,
 )
+from fraud_jlab.promotion.endpoint_change import EndpointChangePlan
 from fraud_jlab.promotion.validation import validate_reason
 from fraud_jlab.tracking.contract import RunDetail
 from fraud_jlab.tracking.registry import get_tracker
@@ -190,7 +193,73 @@ def cmd_production(ns: argparse.Namespace) -> ProductionView:
     return _integrator().current_production()
 
 
+def _ab_service() -> ABTestService:
+    return ab_service(get_settings())
+
+
+def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None:
+    """Dry run shown, confirmation, then the audited deploy of the challenger."""
+    reason: str = ns.reason
+    if not ns.dry_run:
+        if not reason.strip():
+            raise ValidationError(
+                "--reason is required to start an A/B test (it is recorded in the ledger): "
+                'add --reason "why", or use --dry-run to only see the plan. Nothing was written.',
+                field="reason",
+            )
+        reason = validate_reason(reason)
+    identity = _identity()
+    approver = identity.approver_or_dry_run() if ns.dry_run else identity.require()
+    run_id, artifact = resolve_challenger(get_tracker(), ns.run_id, ns.artifact)
+    service = _ab_service()
+    plan = service.start(
+        run_id, artifact, approver=approver, reason=reason, shadow=ns.shadow, dry_run=True
+    )
+    assert isinstance(plan, EndpointChangePlan)  # dry_run=True always returns the plan
+    print(display.endpoint_plan_text(plan))
+    if ns.dry_run:
+        return plan
+    print(f"Approver recorded in the ledger: {approver} ({identity.source})")
+    if not ns.yes and not _confirm(f"Start an A/B test of run {run_id} on production?"):
+        print("Cancelled: nothing was written.")
+        return None
+    state = service.start(run_id, artifact, approver=approver, reason=reason, shadow=ns.shadow)
+    assert isinstance(state, ABTestState)  # dry_run=False always returns the state
+    print(display.ab_test_text(state))
+    return state
+
+
+def _ab_change(ns: argparse.Namespace) -> ABTestState | None:
+    """Show what the change does, confirm, then the audited endpoint change."""
+    reason = validate_reason(ns.reason)
+    identity = _identity()
+    approver = identity.require()
+    service = _ab_service()
+    state = service.get(ns.ab_test_id)
+    print(display.ab_change_text(state, ns.ab_command))
+    print(f"Approver recorded in the ledger: {approver} ({identity.source})")
+    if not ns.yes and not _confirm(f"{ns.ab_command.capitalize()} A/B test {state.ab_test_id}?"):
+        print("Cancelled: nothing was written.")
+        return None
+    change = getattr(service, ns.ab_command)
+    result: ABTestState = change(state.ab_test_id, approver=approver, reason=reason)
+    print(display.ab_test_text(result))
+    return result
+
+
+def cmd_ab(ns: argparse.Namespace) -> Any:
+    """``%fraud ab start|status|advance|promote|rollback|stop``: A/B tests, as over REST."""
+    if ns.ab_command == "start":
+        return _ab_start(ns)
+    if ns.ab_command == "status":
+        if ns.ab_test_id is None:
+            return display.ab_tests_frame(_ab_service().list())
+        return _ab_service().get(ns.ab_test_id)
+    return _ab_change(ns)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "ab": cmd_ab,
     "runs": cmd_runs,
     "run": cmd_run,
     "compare": cmd_compare,

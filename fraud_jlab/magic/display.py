@@ -7,9 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from fraud_jlab.abtest.service import ABTestState, stage_weights
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.evaluation.intervals import ci_summary
 from fraud_jlab.promotion import undo
+from fraud_jlab.promotion.endpoint_change import EndpointChangePlan
 from fraud_jlab.promotion.models import (
     ProductionView,
     PromotionPlan,
@@ -235,12 +237,91 @@ def _one_line(obj: Any) -> str:
         state = "passed" if obj.gates_passed else "failed"
         changed = sum(d.changed for d in obj.diff.ssm)
         return f"<PromotionPlan run={obj.run_id} gates {state}, {changed} SSM values change>"
+    if isinstance(obj, EndpointChangePlan):
+        return f"<EndpointChangePlan {obj.kind} {obj.ab_test_id}, {len(obj.changes)} changes>"
     if isinstance(obj, CompareResult):
         return (
             f"<CompareResult {len(obj.runs)} runs, baseline={obj.baseline_run_id}, "
             f"{len(obj.deltas)} deltas; figures in .figures>"
         )
     return repr(obj)
+
+
+def _weights(weights: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:g}%" for name, value in weights.items()) or "-"
+
+
+def endpoint_plan_text(plan: EndpointChangePlan) -> str:
+    """A dry run of an endpoint change: the endpoint now and the calls that would change it."""
+    lines = [
+        f"Dry run for {plan.kind} {plan.ab_test_id}: nothing written yet.",
+        f"  endpoint {plan.before.endpoint_name}: config {plan.before.config_name} "
+        f"({_weights(plan.before.weights)})",
+        "Changes:",
+    ]
+    lines += [f"  {change}" for change in plan.changes]
+    return "\n".join(lines)
+
+
+def _stage(state: ABTestState) -> str:
+    if state.stage < 0:
+        return "shadow stage (the challenger scores a copy of the traffic)"
+    return f"stage {state.stage + 1} of {len(state.plan)}"
+
+
+def ab_test_text(state: ABTestState) -> str:
+    """An A/B test: status, stage of the plan, live weights and who did what."""
+    plan = " -> ".join(f"{p}%" for p in state.plan)
+    lines = [
+        f"A/B test {state.ab_test_id}: {state.status}",
+        f"  run {state.experiment_id} on endpoint {state.endpoint_name}",
+        f"  {_stage(state)} (plan {plan}); weights {_weights(state.weights)}",
+        f"  champion config {state.champion_config}; A/B config {state.ab_config}"
+        + (f"; promoted config {state.promoted_config}" if state.promoted_config else ""),
+        f"  started {when(state.started_at)} by {state.started_by}",
+    ]
+    lines += [
+        f"  {when(e.timestamp)}  {e.action:<8} by {e.approver}: {e.reason} "
+        f"(ledger {e.promotion_id})"
+        for e in state.history
+    ]
+    return "\n".join(lines)
+
+
+def ab_change_text(state: ABTestState, action: str) -> str:
+    """What ``action`` would change on a test's endpoint, for the confirmation."""
+    config = state.shadow_config if state.stage < 0 and state.shadow_config else state.ab_config
+    now = f"{state.endpoint_name} now: config {config}, weights {_weights(state.weights)}"
+    if action == "advance" and state.stage + 1 < len(state.plan):
+        then = (
+            f"UpdateEndpointWeightsAndCapacities to stage {state.stage + 2} of {len(state.plan)}: "
+            + _weights(stage_weights(state.plan[state.stage + 1]))
+        )
+    elif action == "promote":
+        then = "UpdateEndpoint to a configuration serving the challenger's model alone (100%)"
+    elif action in ("rollback", "stop"):
+        then = f"UpdateEndpoint back to the champion's configuration {state.champion_config}"
+    else:
+        then = f"{action} (the test is {state.status}, {_stage(state)})"
+    return f"{action} A/B test {state.ab_test_id} ({state.status}):\n  {now}\n  -> {then}"
+
+
+def ab_tests_frame(tests: list[ABTestState]) -> pd.DataFrame:
+    """Every A/B test, one row each."""
+    rows = [
+        {
+            "ab_test_id": t.ab_test_id,
+            "status": t.status,
+            "run_id": t.experiment_id,
+            "stage": "shadow" if t.stage < 0 else f"{t.stage + 1}/{len(t.plan)}",
+            "weights": _weights(t.weights),
+            "started": when(t.started_at),
+            "started_by": t.started_by,
+        }
+        for t in tests
+    ]
+    columns = ["ab_test_id", "status", "run_id", "stage", "weights", "started", "started_by"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _printer(render: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
@@ -259,5 +340,6 @@ def register_formatters(ipython: Any) -> None:
     formatter = ipython.display_formatter.formatters["text/plain"]
     formatter.for_type(RunDetail, _printer(run_detail_text))
     formatter.for_type(ProductionView, _printer(production_text))
-    for cls in (PromotionRecord, PromotionPlan, CompareResult):
+    formatter.for_type(ABTestState, _printer(ab_test_text))
+    for cls in (PromotionRecord, PromotionPlan, CompareResult, EndpointChangePlan):
         formatter.for_type(cls, _printer(_one_line))

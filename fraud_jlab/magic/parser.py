@@ -166,6 +166,49 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
     promotions.add_argument("--page-token", default=None, help="next page token printed before")
 
     add("production", "what is live now and the promotion that put it there")
+
+    ab = add(
+        "ab",
+        "A/B tests on the production endpoint: start, status, advance, promote, rollback, stop",
+        "Champion and challenger as two production variants; every change is audited "
+        "(approver, reason, promotion lock, ledger) and shown before it is confirmed.",
+    )
+    ab_sub = ab.add_subparsers(dest="ab_command", metavar="<action>", required=True)
+    ab_start = ab_sub.add_parser(
+        "start",
+        help="deploy a run's model as the challenger (dry run shown first, then confirmation)",
+    )
+    ab_start.add_argument("run_id", metavar="RUN", help="run id, or a run name unique among runs")
+    ab_start.add_argument(
+        "--artifact",
+        default=None,
+        metavar="S3_URI",
+        help="model.tar.gz to deploy (default: the run's package from package_for_sagemaker)",
+    )
+    ab_start.add_argument(
+        "--reason", default="", help="why (recorded in the ledger); required unless --dry-run"
+    )
+    ab_start.add_argument(
+        "--shadow",
+        action="store_true",
+        help="start with a shadow stage (the challenger scores a copy; customers see the champion)",
+    )
+    ab_start.add_argument(
+        "--dry-run", action="store_true", help="only show what would change; write nothing"
+    )
+    ab_start.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    ab_status = ab_sub.add_parser("status", help="one A/B test, or every test as a DataFrame")
+    ab_status.add_argument("ab_test_id", nargs="?", default=None, metavar="AB_TEST_ID")
+    for action, help_text in (
+        ("advance", "move the challenger to the rollout plan's next stage"),
+        ("promote", "serve the challenger's model alone; the test is completed"),
+        ("rollback", "production back on the champion's configuration"),
+        ("stop", "end a running test without a winner (champion only)"),
+    ):
+        change = ab_sub.add_parser(action, help=help_text)
+        change.add_argument("ab_test_id", metavar="AB_TEST_ID")
+        change.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        change.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser, subs
 
 

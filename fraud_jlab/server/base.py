@@ -35,6 +35,7 @@ from fraud_jlab.errors import (
     ValidationError,
 )
 from fraud_jlab.identity import Identity, JupyterUser, resolve_identity
+from fraud_jlab.server.jobs import JobRegistry
 from fraud_jlab.server.json_body import load_json_body
 from fraud_jlab.server.openapi import Operation
 from fraud_jlab.tracking.contract import TrackerStore
@@ -47,6 +48,8 @@ PoolKind = Literal["tracker", "aws"]
 
 #: The resource name production-changing routes are authorized against.
 PROMOTIONS_AUTH_RESOURCE = "fraud_jlab_promotions"
+#: The resource name A/B test routes (and their jobs) are authorized against.
+ABTESTS_AUTH_RESOURCE = "fraud_jlab_abtests"
 
 
 @dataclass
@@ -63,6 +66,8 @@ class FraudJlabContext:
     #: One thread limiter per pool kind (sizes: ``tracker_threads`` / ``aws_threads``),
     #: made per server so slow AWS calls never take the threads tracker reads need.
     limiters: dict[str, anyio.CapacityLimiter] = field(default_factory=dict)
+    #: Background jobs (``GET jobs/{job_id}``): A/B test changes that wait for SageMaker.
+    jobs: JobRegistry = field(default_factory=lambda: JobRegistry(error_status_and_body))
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -415,3 +420,13 @@ class PromotionAuthorizedHandler(FraudJlabHandler):
     """
 
     auth_resource = PROMOTIONS_AUTH_RESOURCE
+
+
+class ABTestAuthorizedHandler(FraudJlabHandler):
+    """Base for A/B test routes: ``@authorized`` against ``fraud_jlab_abtests``.
+
+    Every A/B change switches the production endpoint, so a custom ``Authorizer`` can
+    allow or deny it (action "write") and its reads ("read") separately.
+    """
+
+    auth_resource = ABTESTS_AUTH_RESOURCE

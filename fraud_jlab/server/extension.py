@@ -20,6 +20,7 @@ from jupyter_server.utils import url_path_join
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.redact import redact_uri
 from fraud_jlab.server import (
+    abtest_handlers,
     browse_handlers,
     compare_handlers,
     identity_handlers,
@@ -37,6 +38,7 @@ ROUTE_MODULES: Sequence[ModuleType] = (
     runs_handlers,
     compare_handlers,
     promotion_handlers,
+    abtest_handlers,
     identity_handlers,
     browse_handlers,
     tracker_handlers,
@@ -118,6 +120,12 @@ class FraudJlabExtension(ExtensionApp):
         )
 
         self.unfinished_check = start_unfinished_check(settings, tracker, self.log)
+
+    async def stop_extension(self) -> None:
+        """Stop taking background jobs (running ones finish in their threads)."""
+        context = getattr(self, "fraud_context", None)
+        if context is not None:
+            context.jobs.shutdown()
 
     def initialize_handlers(self) -> None:
         for path, handler in self.fraud_context.routes:

@@ -96,7 +96,8 @@ class LiveServer:
         return {"Authorization": f"token {self.token}"}
 
     def production_state(self) -> dict[str, Any]:
-        """Every SSM parameter (name -> value, version) and every config-bucket object (key -> ETag).
+        """Every SSM parameter (name -> value, version), every config-bucket object (key -> ETag)
+        and the production endpoint (config, variant weights) with every endpoint config and model.
 
         The config bucket holds the production config, its archive and backups, the lock and
         the ledger, so any write a request makes to production changes this snapshot.
@@ -113,7 +114,26 @@ class LiveServer:
         ):
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
                 objects[f"{item['Key']}@{item['VersionId']}"] = item.get("ETag", "delete-marker")
-        return {"ssm": params, "s3": objects}
+        if "sagemaker" not in self._clients:
+            self._clients["sagemaker"] = boto3.client("sagemaker")
+        sagemaker = self._clients["sagemaker"]
+        # A/B test changes write the production endpoint: its config and variant weights, and
+        # the models / endpoint configurations a start creates.
+        live = sagemaker.describe_endpoint(EndpointName=self.settings.production_endpoint)
+        endpoint = {
+            "config": live["EndpointConfigName"],
+            "weights": {
+                v["VariantName"]: v.get("CurrentWeight") for v in live["ProductionVariants"]
+            },
+            "configs": sorted(
+                c["EndpointConfigName"]
+                for c in sagemaker.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+            ),
+            "models": sorted(
+                m["ModelName"] for m in sagemaker.list_models(MaxResults=100)["Models"]
+            ),
+        }
+        return {"ssm": params, "s3": objects, "sagemaker": endpoint}
 
 
 def _free_port() -> int:

@@ -13,7 +13,9 @@ from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.decorator import authorized
 
 from fraud_jlab.server.base import (
+    ABTESTS_AUTH_RESOURCE,
     PROMOTIONS_AUTH_RESOURCE,
+    ABTestAuthorizedHandler,
     FraudJlabContext,
     PromotionAuthorizedHandler,
 )
@@ -22,6 +24,7 @@ from fraud_jlab.server.openapi import implemented_verbs
 from fraud_jlab.tracking.contract import TrackerStore
 
 WRITE_VERBS = {"post", "put", "patch", "delete"}
+AB_ACTIONS = ("advance", "promote", "rollback", "stop")
 
 
 def _fill(route: str) -> list[str]:
@@ -161,6 +164,17 @@ def test_promotion_reads_are_decorated_authorized() -> None:
             assert _is_authorized_wrapper(handler.get.__wrapped__), f"GET {route}"
 
 
+def test_abtest_and_job_verbs_are_decorated_authorized() -> None:
+    checked = 0
+    for route, handler in collect_routes():
+        if route.startswith(("ab-tests", "jobs")):
+            assert issubclass(handler, ABTestAuthorizedHandler), route
+            for verb in implemented_verbs(handler):
+                assert _is_authorized_wrapper(getattr(handler, verb).__wrapped__), f"{verb} {route}"
+                checked += 1
+    assert checked == 8
+
+
 @pytest.mark.parametrize(
     "fj_extra_config", [{"ServerApp": {"authorizer_class": _DenyPromotionReads}}]
 )
@@ -278,13 +292,15 @@ async def test_state_changing_verbs_need_the_xsrf_token_under_cookie_auth(
 
 
 class _DenyPromotionWrites(Authorizer):
-    """Allows everything except writing to fraud_jlab promotions; records what was asked."""
+    """Allows everything except writing to fraud_jlab promotions and A/B tests (both change
+    production); records what was asked."""
 
     asked: list[tuple[str, str, str]] = []
 
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
         self.asked.append((type(handler).__name__, action, resource))
-        return not (resource == PROMOTIONS_AUTH_RESOURCE and action == "write")
+        production = (PROMOTIONS_AUTH_RESOURCE, ABTESTS_AUTH_RESOURCE)
+        return not (resource in production and action == "write")
 
 
 @pytest.fixture
@@ -312,6 +328,8 @@ def _valid_bodies(run_ids: list[str]) -> dict[str, Any]:
         "promoteRun": {"run_id": run_ids[1], "reason": "auth probe"},
         "rollbackToPromotion": {"reason": "auth probe"},
         "recoverProduction": {"reason": "auth probe"},
+        "startABTest": {"run_id": run_ids[1], "reason": "auth probe"},
+        **{f"{a}ABTest": {"reason": "auth probe"} for a in AB_ACTIONS},
     }
 
 
@@ -376,11 +394,11 @@ async def test_every_production_changing_verb_is_refused_without_its_permission(
         status, body = await fj_api(verb.upper(), *path, body=bodies[op.operation_id])
         if status == 403:
             # refused by the Authorizer for this very method, before any AWS write
-            assert PROMOTIONS_AUTH_RESOURCE in body["message"], body
+            assert handler.auth_resource in body["message"], body
             assert (
                 handler.__name__,
                 "write",
-                PROMOTIONS_AUTH_RESOURCE,
+                handler.auth_resource,
             ) in _DenyPromotionWrites.asked
             assert aws_writes == [], (op.operation_id, aws_writes)
             refused.append(op.operation_id)
@@ -392,6 +410,7 @@ async def test_every_production_changing_verb_is_refused_without_its_permission(
             )
             allowed.append(op.operation_id)
     assert {"promoteRun", "rollbackToPromotion", "recoverProduction"} <= set(refused)
+    assert {"startABTest", *(f"{a}ABTest" for a in AB_ACTIONS)} <= set(refused)
     assert set(allowed) == {"searchRunsPost", "compareRuns"}
 
 
