@@ -2,7 +2,7 @@
 
 Each error carries enough context to tell the user what went wrong and what
 to do. The server maps these classes to HTTP status codes in exactly one
-place (``fraud_jlab.server.base.error_status_and_body``); the magic and widgets print ``str(err)``.
+place (``fraud_jlab.server.errors.error_status_and_body``); the magic and widgets print ``str(err)``.
 
 Class            HTTP  Meaning
 ---------------  ----  ------------------------------------------------------

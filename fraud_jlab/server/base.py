@@ -22,19 +22,14 @@ import anyio.to_thread
 import pydantic
 from jupyter_server.auth.identity import IdentityProvider
 from jupyter_server.base.handlers import APIHandler
-from tornado.web import HTTPError
 
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.errors import (
-    AccessDenied,
-    AwsOperationError,
-    ConflictError,
-    NotFoundError,
     PayloadTooLarge,
-    TrackerUnavailable,
     ValidationError,
 )
 from fraud_jlab.identity import Identity, JupyterUser, resolve_identity
+from fraud_jlab.server.errors import error_status_and_body as error_status_and_body
 from fraud_jlab.server.jobs import JobRegistry
 from fraud_jlab.server.json_body import load_json_body
 from fraud_jlab.server.openapi import Operation
@@ -98,86 +93,6 @@ class FraudJlabContext:
             return self.limiters[pool]
         except KeyError:
             raise ValueError(f"pool must be one of {sorted(self.limiters)}, got {pool!r}") from None
-
-
-def _pydantic_errors(exc: pydantic.ValidationError) -> tuple[list[str], str | None]:
-    """One readable line per pydantic error, plus the dotted location of the first one."""
-    lines: list[str] = []
-    first_field: str | None = None
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        if first_field is None and loc:
-            first_field = loc
-        lines.append(
-            f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid"))
-        )
-    return lines, first_field
-
-
-#: Caps on an error body: message characters, entries of ``errors``, characters of each.
-MAX_ERROR_MESSAGE = 1000
-MAX_ERROR_ENTRIES = 20
-MAX_ERROR_ENTRY = 300
-
-
-def _cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... (truncated, {len(text)} characters)"
-
-
-def error_status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
-    """Map an exception to ``(status, {"message", "errors", "field"})``.
-
-    The single mapping from :mod:`fraud_jlab.errors` to HTTP; 500 hides the
-    exception text (the caller logs the traceback). The body is capped (message,
-    number and size of ``errors``, ``field``) so echoed input never makes it large.
-    """
-    status, body = _status_and_body(exc)
-    errors = [_cap(str(e), MAX_ERROR_ENTRY) for e in body["errors"][:MAX_ERROR_ENTRIES]]
-    if len(body["errors"]) > MAX_ERROR_ENTRIES:
-        errors.append(f"... and {len(body['errors']) - MAX_ERROR_ENTRIES} more")
-    field = body["field"]
-    return status, {
-        "message": _cap(str(body["message"]), MAX_ERROR_MESSAGE),
-        "errors": errors,
-        "field": _cap(field, 100) if isinstance(field, str) else field,
-    }
-
-
-def _status_and_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
-    if isinstance(exc, pydantic.ValidationError):
-        lines, field = _pydantic_errors(exc)
-        message = "Invalid request: " + "; ".join(lines)
-        return 400, {"message": message, "errors": lines, "field": field}
-    if isinstance(exc, ValidationError):
-        return 400, {"message": str(exc), "errors": list(exc.errors), "field": exc.field}
-    if isinstance(exc, (AccessDenied, PermissionError)):
-        return 403, {"message": str(exc) or "Forbidden", "errors": [], "field": None}
-    if isinstance(exc, NotFoundError):
-        return 404, {"message": str(exc), "errors": [], "field": None}
-    if isinstance(exc, ConflictError):
-        return 409, {"message": str(exc), "errors": [], "field": None}
-    if isinstance(exc, PayloadTooLarge):
-        return 413, {"message": str(exc), "errors": [], "field": "body"}
-    if isinstance(exc, AwsOperationError):
-        return 502, {"message": str(exc), "errors": [], "field": None}
-    if isinstance(exc, TrackerUnavailable):
-        return 503, {"message": str(exc), "errors": [], "field": None}
-    if isinstance(exc, HTTPError):
-        status = exc.status_code
-        message = exc.log_message or exc.reason or responses.get(status, "Error")
-        if exc.log_message and exc.args:
-            try:
-                message = exc.log_message % exc.args
-            except (TypeError, ValueError):
-                message = exc.log_message
-        return status, {"message": message, "errors": [], "field": None}
-    return 500, {
-        "message": "Internal server error; the traceback is in the Jupyter server log.",
-        "errors": [],
-        "field": None,
-    }
 
 
 _ANONYMOUS_ID = re.compile(r"[0-9a-f]{32}")

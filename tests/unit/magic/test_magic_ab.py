@@ -16,8 +16,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from fraud_jlab.abtest.service import ABTestState
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
+from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion.endpoint_change import EndpointChangePlan
-from fraud_jlab.promotion.sandbox import provision_sandbox
 from fraud_jlab.promotion.spec import SAGEMAKER_URI_TAG
 from fraud_jlab.tracking.contract import TrackerStore
 from fraud_jlab.tracking.registry import set_tracker
