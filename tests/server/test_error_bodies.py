@@ -9,7 +9,7 @@ import pytest
 
 from fraud_jlab.errors import NotFoundError, ValidationError, shorten
 from fraud_jlab.promotion.ledger import check_promotion_id
-from fraud_jlab.server.base import MAX_ERROR_MESSAGE, error_status_and_body
+from fraud_jlab.server.errors import MAX_ERROR_MESSAGE, error_status_and_body
 
 HUGE = "A" * 40_000
 
