@@ -52,14 +52,7 @@ KNOWN_BACK_ARROWS: dict[tuple[str, str], str] = {
     ),
 }
 #: Modules below the root that import the root, and why.
-KNOWN_ROOT_IMPORTS: dict[str, str] = {
-    name: "__version__ lives in the package root; it is moving to a ground-level module"
-    for name in (
-        "fraud_jlab.demo.cli",
-        "fraud_jlab.server.runs_handlers",
-        "fraud_jlab.tracking.capture",
-    )
-}
+KNOWN_ROOT_IMPORTS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ def test_notebook_runs_under_the_demo_environment(
         for key, value in emulator.environment().items():
             monkeypatch.setenv(key, value)
         environ: dict[str, str] = {}
+        # prepare_workspace sets os.environ itself: record the value to restore first
+        monkeypatch.delenv("FRAUD_JLAB_TRACKING_URI", raising=False)
         workspace.prepare_workspace(
             tmp_path, DEFAULT_ROWS, environ, say=lambda _m: None, baseline_only=True
         )
