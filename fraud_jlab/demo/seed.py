@@ -53,27 +53,30 @@ DEFAULT_TRAIN_ROWS = 48_000
 def holdout_metrics(
     y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5
 ) -> dict[str, float]:
-    """accuracy, precision, recall, f1_score, auc_roc, average_precision, recall_at_fpr (0.1 % FPR)."""
-    from sklearn.metrics import (
-        accuracy_score,
-        average_precision_score,
-        f1_score,
-        precision_score,
-        recall_score,
-        roc_auc_score,
-        roc_curve,
+    """accuracy, precision, recall, f1_score, auc_roc, average_precision, recall_at_fpr (0.1 % FPR).
+
+    The same :mod:`fraud_jlab.evaluation.metrics` functions the evaluator uses, so a seeded
+    run's numbers mean exactly what a user's evaluated run's numbers mean.
+    """
+    import warnings
+
+    from fraud_jlab.evaluation.metrics import (
+        MetricWarning,
+        average_precision,
+        recall_at_fpr,
+        roc_auc,
+        threshold_metrics,
     )
 
-    y_pred = (y_score >= threshold).astype(int)
-    fpr, tpr, _ = roc_curve(y_true, y_score)
+    with warnings.catch_warnings():
+        # a small seeded model may flag nothing at 0.5: precision 0.0, as the evaluator logs it
+        warnings.simplefilter("ignore", MetricWarning)
+        at_threshold = threshold_metrics(y_true, y_score, threshold)
     return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "precision": float(precision_score(y_true, y_pred, zero_division=0)),
-        "recall": float(recall_score(y_true, y_pred, zero_division=0)),
-        "f1_score": float(f1_score(y_true, y_pred, zero_division=0)),
-        "auc_roc": float(roc_auc_score(y_true, y_score)),
-        "average_precision": float(average_precision_score(y_true, y_score)),
-        "recall_at_fpr": float(tpr[fpr <= TARGET_FPR].max()),
+        **{k: v for k, v in at_threshold.items() if k != "threshold"},
+        "auc_roc": roc_auc(y_true, y_score),
+        "average_precision": average_precision(y_true, y_score),
+        "recall_at_fpr": recall_at_fpr(y_true, y_score, TARGET_FPR),
     }
 
 

@@ -673,3 +673,24 @@ def test_demo_lab_turns_off_the_news_prompt(
     # Idempotent across restarts of the same workdir
     demo_lab_config(tmp_path, environ)
     assert environ["JUPYTER_CONFIG_PATH"].count(str(folder)) == 1
+
+
+def test_seeded_metrics_are_computed_by_fraud_jlab_evaluation() -> None:
+    """The demo's numbers come from the evaluator's own metric functions, not a second copy."""
+    import ast
+    import inspect
+
+    from fraud_jlab.demo import seed
+    from fraud_jlab.evaluation.metrics import average_precision, recall_at_fpr
+
+    tree = ast.parse(inspect.getsource(seed))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "sklearn.metrics" not in imported
+    rng = np.random.default_rng(3)
+    y = (rng.random(5_000) < 0.02).astype(int)
+    score = np.clip(rng.normal(0.2 + 0.5 * y, 0.2), 0, 1)
+    metrics = holdout_metrics(y, score)
+    assert metrics["average_precision"] == average_precision(y, score)
+    assert metrics["recall_at_fpr"] == recall_at_fpr(y, score, 0.001)
