@@ -102,7 +102,8 @@ def test_notebook_runs_under_the_demo_environment(
             monkeypatch.setenv(key, value)
         environ: dict[str, str] = {}
         # prepare_workspace sets os.environ itself: record the value to restore first
-        monkeypatch.delenv("FRAUD_JLAB_TRACKING_URI", raising=False)
+        # (a setenv records "absent" for monkeypatch to restore; a delenv of an absent key does not)
+        monkeypatch.setenv("FRAUD_JLAB_TRACKING_URI", "replaced-by-prepare-workspace")
         workspace.prepare_workspace(
             tmp_path, DEFAULT_ROWS, environ, say=lambda _m: None, baseline_only=True
         )
