@@ -85,7 +85,9 @@ test.describe('fraud_jlab notebook widgets', () => {
     ]) {
       await expect(options.filter({ hasText: name }).first()).toBeAttached();
     }
-    await expect(browser.getByText(/^Page 1 of 1 · \d+ matching runs$/)).toBeVisible();
+    await expect(
+      browser.getByText(/^Page 1 of 1 · \d+ matching runs$/)
+    ).toBeVisible();
     const header = await browser.locator('pre').first().innerText();
     expect(header).toContain('run name');
     expect(header).toContain('AP');
@@ -112,7 +114,9 @@ test.describe('fraud_jlab notebook widgets', () => {
       const versionRow = panel
         .getByRole('table', { name: 'Config file changes' })
         .locator('tbody tr')
-        .filter({ has: page.getByRole('cell', { name: 'model.version', exact: true }) });
+        .filter({
+          has: page.getByRole('cell', { name: 'model.version', exact: true })
+        });
       if ((await versionRow.getAttribute('class'))?.includes('changed')) {
         runName = candidate;
         break;
@@ -124,7 +128,9 @@ test.describe('fraud_jlab notebook widgets', () => {
     // The gates (each named, passed or failed) and the Parameter Store diff
     const gates = panel.getByRole('table', { name: 'Promotion gates' });
     await expect(gates.locator('tbody tr')).not.toHaveCount(0);
-    await expect(gates.getByRole('cell', { name: 'min_accuracy' })).toBeVisible();
+    await expect(
+      gates.getByRole('cell', { name: 'min_accuracy' })
+    ).toBeVisible();
     const ssm = panel.getByRole('table', { name: 'Parameter Store changes' });
     const ssmRows = ssm.locator('tbody tr');
     await expect(ssmRows).toHaveCount(6);
@@ -152,7 +158,9 @@ test.describe('fraud_jlab notebook widgets', () => {
     // The confirmation names the approver; confirming promotes
     const confirm = panel.getByRole('button', { name: 'Confirm promotion' });
     await expect(confirm).toBeVisible();
-    await expect(panel.getByText(`a ledger record as ${APPROVER}`)).toBeVisible();
+    await expect(
+      panel.getByText(`a ledger record as ${APPROVER}`)
+    ).toBeVisible();
     await confirm.click();
     await expect(
       panel.getByRole('heading', { name: 'Promoted: production updated' })
@@ -174,8 +182,12 @@ test.describe('fraud_jlab notebook widgets', () => {
       name: /^Production( Section)?$/
     });
     await expect(production).toBeVisible();
-    await production.getByRole('button', { name: 'Refresh production' }).click();
-    const history = production.getByRole('region', { name: 'Promotion history' });
+    await production
+      .getByRole('button', { name: 'Refresh production' })
+      .click();
+    const history = production.getByRole('region', {
+      name: 'Promotion history'
+    });
     const entry = history.getByRole('listitem', {
       name: `Promotion ${promotionId}`
     });
@@ -203,7 +215,9 @@ test.describe('fraud_jlab notebook widgets', () => {
     await expect(dashboard).toBeVisible();
     // The two runs and the champion (the run in production, which the other
     // test may have changed) they are compared with
-    await expect(dashboard.getByText(/^3 runs; baseline [\w-]+ \(/)).toBeVisible();
+    await expect(
+      dashboard.getByText(/^3 runs; baseline [\w-]+ \(/)
+    ).toBeVisible();
 
     // Metrics: one plotly figure with a bar panel a metric, two runs in each
     const metrics = dashboard.locator('.js-plotly-plot').first();
@@ -243,7 +257,9 @@ test.describe('fraud_jlab notebook widgets', () => {
     await expect(deltas).toBeVisible();
     await expect(deltas.locator('tbody tr')).not.toHaveCount(0);
     await expect(deltas.locator('tbody tr.role-primary')).not.toHaveCount(0);
-    await expect(deltas.getByRole('columnheader', { name: '95% CI (paired)' })).toBeVisible();
+    await expect(
+      deltas.getByRole('columnheader', { name: '95% CI (paired)' })
+    ).toBeVisible();
     await expect(output.getByRole('alert')).toHaveCount(0);
   });
 });
