@@ -68,7 +68,9 @@ test.describe('fraud_jlab notebook widgets', () => {
       page,
       0,
       `${SET_APPROVER}\nfrom fraud_jlab.widgets import RunBrowser\n` +
-        'browser = RunBrowser(order_by="attributes.run_name ASC", page_size=500)\nbrowser'
+        // the demo's experiment only: other specs add 10,000 scale runs to this tracker
+        'browser = RunBrowser(filter="experiment = \'fraud-detection-optimization\'", ' +
+        'order_by="attributes.run_name ASC", page_size=500)\nbrowser'
     );
     const browser = widgetIn(output);
     await expect(browser).toBeVisible();
