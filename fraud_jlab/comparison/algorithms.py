@@ -304,16 +304,24 @@ def comparison_figure(table: pd.DataFrame) -> go.Figure:
             error = {
                 "type": "data",
                 "symmetric": False,
-                "array": (high - values).clip(min=0).tolist(),
-                "arrayminus": (values - low).clip(min=0).tolist(),
+                "array": _gaps((high - values).clip(min=0)),
+                "arrayminus": _gaps((values - low).clip(min=0)),
             }
         fig.add_trace(
-            go.Bar(x=names, y=values.tolist(), name=metric, error_y=error, showlegend=False),
+            go.Bar(x=names, y=_gaps(values), name=metric, error_y=error, showlegend=False),
             row=i // 4 + 1,
             col=i % 4 + 1,
         )
     fig.update_layout(title="Algorithm comparison (95% bootstrap CIs)", height=650)
     return fig
+
+
+def _gaps(values: np.ndarray) -> list[float | None]:
+    """``values`` as a list with None (a gap plotly draws as no bar) for a metric not logged.
+
+    NaN is not JSON: a FigureWidget's message would fail to serialize it.
+    """
+    return [None if np.isnan(v) else float(v) for v in values]
 
 
 __all__ = [

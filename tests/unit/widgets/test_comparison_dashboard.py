@@ -123,3 +123,31 @@ def test_browser_compare_uses_the_same_result(
     browser.compare_button.click()
     assert browser.dashboard is not None
     assert browser.dashboard.result.baseline_run_id == evaluated["champion"]
+
+
+def test_metric_panels_hold_no_nan_for_metrics_no_run_logged(
+    tracker: TrackerStore, s3: Any
+) -> None:
+    """NaN is not JSON: the FigureWidget's comm message would fail ("Out of range float values")."""
+    import json
+    import math
+
+    from .conftest import make_run
+
+    a = make_run(tracker, "a", average_precision=0.7, holdout=False)
+    b = make_run(tracker, "b", average_precision=0.8, holdout=False)
+    dashboard = ComparisonDashboard([a, b], baseline=a, tracker=tracker)
+    figure = dashboard.metric_panels.to_dict()
+    floats = [
+        v
+        for trace in figure["data"]
+        for key in ("y",)
+        for v in list(trace.get(key) or [])
+        + list((trace.get("error_y") or {}).get("array") or [])
+        + list((trace.get("error_y") or {}).get("arrayminus") or [])
+        if isinstance(v, float)
+    ]
+    assert floats and not any(math.isnan(v) for v in floats)
+    # some panel is a metric these runs did not log: its bars are gaps (None), not NaN
+    assert any(None in list(trace["y"]) for trace in figure["data"])
+    json.dumps(figure["data"], allow_nan=False, default=list)
