@@ -10,6 +10,14 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from champion_endpoint import (
+    ARTIFACT,
+    CHAMPION_CONFIG,
+    MODELS_BUCKET,
+    PRODUCTION,
+    REGION,
+    serve_champion,
+)
 from jupyter_server.auth.authorizer import Authorizer
 
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
@@ -18,13 +26,7 @@ from fraud_jlab.server.base import ABTESTS_AUTH_RESOURCE, FraudJlabContext
 from fraud_jlab.server.openapi import build_openapi, response_schema
 from fraud_jlab.tracking.contract import TrackerStore
 
-REGION = "us-east-1"
 CONFIG_BUCKET = "fraud-detection-config"
-MODELS_BUCKET = "fraud-detection-models"
-ARTIFACT = f"s3://{MODELS_BUCKET}/challenger/model.tar.gz"
-PRODUCTION = "fraud-detection-production"
-CHAMPION_CONFIG = "fraud-detection-production-config-v1"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 
 
 @pytest.fixture
@@ -32,26 +34,7 @@ def endpoint(production: Any) -> Any:
     """moto production endpoint serving the champion (one variant), the challenger artifact."""
     install_sagemaker_update_endpoint()
     sagemaker = boto3.client("sagemaker", region_name=REGION)
-    production.create_bucket(Bucket=MODELS_BUCKET)
-    production.put_object(Bucket=MODELS_BUCKET, Key="challenger/model.tar.gz", Body=b"model")
-    sagemaker.create_model(
-        ModelName="champion-model",
-        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://{MODELS_BUCKET}/champion.tar.gz"},
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/SageMakerExecutionRole",
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=CHAMPION_CONFIG,
-        ProductionVariants=[
-            {
-                "VariantName": "Champion",
-                "ModelName": "champion-model",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-                "InitialVariantWeight": 100.0,
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=PRODUCTION, EndpointConfigName=CHAMPION_CONFIG)
+    serve_champion(production, sagemaker)
     return sagemaker
 
 

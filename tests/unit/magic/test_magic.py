@@ -18,8 +18,6 @@ from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion import ProductionView, PromotionPlan, PromotionRecord
 from fraud_jlab.tracking.contract import RunDetail, TrackerStore
-from fraud_jlab.tracking.registry import set_tracker
-from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PARAMS = {
     "max_depth": "6",
@@ -31,21 +29,6 @@ PARAMS = {
 PREFIX = "/fraud-detection/hyperparameters/"
 BUCKET = "fraud-detection-config"
 USER = "notebook-analyst"
-
-
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "fraud_jlab")
-    return ip
-
-
-@pytest.fixture
-def tracker(tmp_path: Path) -> Iterator[TrackerStore]:
-    store = SqliteTrackerStore(tmp_path / "runs.db")
-    set_tracker(store)
-    yield store
-    set_tracker(None)
 
 
 @pytest.fixture

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pandas as pd
 import pytest
+from champion_endpoint import (
+    ARTIFACT,
+    CHAMPION_CONFIG,
+    PRODUCTION,
+    REGION,
+    serve_champion,
+)
 from IPython.core.interactiveshell import InteractiveShell
 
 from fraud_jlab.abtest.service import ABTestState
@@ -20,32 +26,9 @@ from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion.endpoint_change import EndpointChangePlan
 from fraud_jlab.promotion.spec import SAGEMAKER_URI_TAG
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.registry import set_tracker
-from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
-REGION = "us-east-1"
 BUCKET = "fraud-detection-config"
-MODELS_BUCKET = "fraud-detection-models"
-ARTIFACT = f"s3://{MODELS_BUCKET}/challenger/model.tar.gz"
-PRODUCTION = "fraud-detection-production"
-CHAMPION_CONFIG = "fraud-detection-production-config-v1"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 USER = "notebook-analyst"
-
-
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "fraud_jlab")
-    return ip
-
-
-@pytest.fixture
-def tracker(tmp_path: Path) -> Iterator[TrackerStore]:
-    store = SqliteTrackerStore(tmp_path / "runs.db")
-    set_tracker(store)
-    yield store
-    set_tracker(None)
 
 
 @pytest.fixture
@@ -58,27 +41,8 @@ def aws(moto_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     provision_sandbox(
         FraudJlab(), s3_client=s3, sfn_client=boto3.client("stepfunctions", region_name=REGION)
     )
-    s3.create_bucket(Bucket=MODELS_BUCKET)
-    s3.put_object(Bucket=MODELS_BUCKET, Key="challenger/model.tar.gz", Body=b"model")
     sagemaker = boto3.client("sagemaker", region_name=REGION)
-    sagemaker.create_model(
-        ModelName="champion-model",
-        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://{MODELS_BUCKET}/champion.tar.gz"},
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/SageMakerExecutionRole",
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=CHAMPION_CONFIG,
-        ProductionVariants=[
-            {
-                "VariantName": "Champion",
-                "ModelName": "champion-model",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-                "InitialVariantWeight": 100.0,
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=PRODUCTION, EndpointConfigName=CHAMPION_CONFIG)
+    serve_champion(s3, sagemaker)
     yield sagemaker
     set_settings(None)
 
