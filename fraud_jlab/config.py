@@ -95,6 +95,15 @@ class FraudJlab(Configurable):
         help="Name of the SageMaker endpoint serving the production (champion) model.",
     ).tag(config=True)
 
+    ground_truth_s3_uri = Unicode(
+        "",
+        help=(
+            "Where the fraud labels of scored requests arrive (SageMaker Model Monitor's "
+            "ground-truth JSON Lines, keyed by the request's InferenceId), read by the A/B "
+            "readout. Empty: s3://<config_bucket>/ground-truth/<production_endpoint>."
+        ),
+    ).tag(config=True)
+
     region = Unicode(
         "",
         help="AWS region for every client. Empty: boto3's default chain (AWS_DEFAULT_REGION, profile).",
@@ -248,6 +257,16 @@ class FraudJlab(Configurable):
             raise TraitError(f"gate_target_fpr must be in (0, 1), got {value}")
         return value
 
+    @validate("ground_truth_s3_uri")
+    def _s3_uri_or_empty(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        bucket = value.strip()[len("s3://") :].split("/", 1)[0]
+        if value.strip() and (not value.strip().startswith("s3://") or not bucket):
+            raise TraitError(
+                f"ground_truth_s3_uri must be empty or s3://<bucket>[/prefix], got {value!r}"
+            )
+        return value
+
     @validate("min_average_precision_lift")
     def _lift(self, proposal: Any) -> float:
         value = float(proposal["value"])
@@ -279,6 +298,13 @@ class FraudJlab(Configurable):
                     field=name,
                 ) from exc
             setattr(self, name, value)
+
+    def ground_truth_uri(self) -> str:
+        """``ground_truth_s3_uri``, or its default under the config bucket (no trailing slash)."""
+        uri = self.ground_truth_s3_uri.strip()
+        if not uri:
+            uri = f"s3://{self.config_bucket}/ground-truth/{self.production_endpoint}"
+        return uri.rstrip("/")
 
     def public_dict(self) -> dict[str, Any]:
         """Every setting as plain JSON values, credentials in URIs masked (``***@``)."""
