@@ -104,6 +104,15 @@ class FraudJlab(Configurable):
         ),
     ).tag(config=True)
 
+    data_capture_s3_uri = Unicode(
+        "",
+        help=(
+            "Where SageMaker Data Capture writes the production endpoint's scored requests "
+            "(JSON Lines under <uri>/<endpoint>/<variant>/YYYY/MM/DD/HH/), read by the A/B "
+            "readout. Empty: s3://<config_bucket>/data-capture."
+        ),
+    ).tag(config=True)
+
     region = Unicode(
         "",
         help="AWS region for every client. Empty: boto3's default chain (AWS_DEFAULT_REGION, profile).",
@@ -257,13 +266,13 @@ class FraudJlab(Configurable):
             raise TraitError(f"gate_target_fpr must be in (0, 1), got {value}")
         return value
 
-    @validate("ground_truth_s3_uri")
+    @validate("ground_truth_s3_uri", "data_capture_s3_uri")
     def _s3_uri_or_empty(self, proposal: Any) -> str:
         value = str(proposal["value"])
         bucket = value.strip()[len("s3://") :].split("/", 1)[0]
         if value.strip() and (not value.strip().startswith("s3://") or not bucket):
             raise TraitError(
-                f"ground_truth_s3_uri must be empty or s3://<bucket>[/prefix], got {value!r}"
+                f"{proposal['trait'].name} must be empty or s3://<bucket>[/prefix], got {value!r}"
             )
         return value
 
@@ -304,6 +313,11 @@ class FraudJlab(Configurable):
         uri = self.ground_truth_s3_uri.strip()
         if not uri:
             uri = f"s3://{self.config_bucket}/ground-truth/{self.production_endpoint}"
+        return uri.rstrip("/")
+
+    def data_capture_uri(self) -> str:
+        """``data_capture_s3_uri``, or its default under the config bucket (no trailing slash)."""
+        uri = self.data_capture_s3_uri.strip() or f"s3://{self.config_bucket}/data-capture"
         return uri.rstrip("/")
 
     def public_dict(self) -> dict[str, Any]:
