@@ -4,69 +4,217 @@ The entry points the REST API, the sidebar and ``%fraud`` call:
 :meth:`ProductionIntegrator.promote_run` (with ``dry_run`` and gates),
 :meth:`ProductionIntegrator.rollback_to`, :meth:`ProductionIntegrator.list_promotions`,
 :meth:`ProductionIntegrator.get_promotion` and :meth:`ProductionIntegrator.current_production`,
-plus the design's ``promote_to_production``. Every production change goes through
-:class:`fraud_jlab.promotion.transaction.Transaction`; the single steps are
-inherited from :class:`fraud_jlab.promotion.building_blocks.ProductionBuildingBlocks`.
+plus the design's ``promote_to_production`` and single steps (``seed_steps.py``).
+
+The integrator is built from parts it holds: the AWS store (``store``), the promotion
+lock (``lock``), the ledger (``ledger``) and the Step Functions pipeline
+(``pipeline``). Every production write, the design's single steps included, goes
+through :class:`fraud_jlab.promotion.transaction.Transaction`.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from fraud_jlab.aws.errors import amended
-from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
-from fraud_jlab.promotion import recovery
-from fraud_jlab.promotion.building_blocks import ProductionBuildingBlocks, execution_name
-from fraud_jlab.promotion.gates import GatePolicy, evaluate_gates
-from fraud_jlab.promotion.lock import LockLease
+from fraud_jlab.config import FraudJlab, get_settings
+from fraud_jlab.errors import NotFoundError, ValidationError
+from fraud_jlab.promotion import recovery, seed_steps
+from fraud_jlab.promotion.audit import Audit
+from fraud_jlab.promotion.ledger import PromotionLedger
+from fraud_jlab.promotion.lock import PromotionLock
 from fraud_jlab.promotion.models import (
-    ConfigDiff,
-    Gate,
-    PlanDiff,
     ProductionState,
     ProductionView,
     PromotionPlan,
     PromotionRecord,
     PromotionsPage,
     RollbackTarget,
-    SsmDiff,
     UnfinishedAttempt,
 )
-from fraud_jlab.promotion.noninferiority import compare_with_production
-from fraud_jlab.promotion.spec import run_spec
-from fraud_jlab.promotion.store import (
-    Snapshot,
-    backup_document,
+from fraud_jlab.promotion.pipeline import ProductionPipeline, execution_name
+from fraud_jlab.promotion.planning import (
+    plan_promotion,
+    production_config,
+    production_run_id,
+    run_gates,
 )
+from fraud_jlab.promotion.spec import run_spec
+from fraud_jlab.promotion.store import ProductionStore
 from fraud_jlab.promotion.transaction import Change, Transaction
-from fraud_jlab.promotion.undo import baseline_entry, check_target, state_before
+from fraud_jlab.promotion.undo import baseline_entry, check_target, rollback_change, state_before
 from fraud_jlab.promotion.validation import (
     REQUIRED_PARAMS,
-    format_value,
+    check_approver,
     normalise_hyperparameters,
     validate_config_schema,
     validate_hyperparameters,
     validate_reason,
 )
-from fraud_jlab.tracking.contract import RunDetail
-from fraud_jlab.tracking.ids import new_id
+from fraud_jlab.tracking.contract import RunDetail, TrackerStore
 
 __all__ = ["ProductionIntegrator", "execution_name"]
 
 
-class ProductionIntegrator(ProductionBuildingBlocks):
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ProductionIntegrator:
     """Promote runs to production (SSM Parameter Store + S3 config + Step Functions).
 
     Clients default to ``fraud_jlab.aws.client(...)``, the tracker to
     ``fraud_jlab.tracking.get_tracker()``, settings to ``get_settings()``;
     ``clock`` returns the current time (timezone-aware UTC). ``retry_sleep`` is what
-    waits between the tries of a failed restore or lock-release call (tests replace it).
+    waits between the tries of a failed restore call (tests replace it).
     """
 
-    retry_sleep: Callable[[float], None] = staticmethod(time.sleep)
+    def __init__(
+        self,
+        settings: FraudJlab | None = None,
+        *,
+        ssm_client: Any = None,
+        s3_client: Any = None,
+        sfn_client: Any = None,
+        tracker: TrackerStore | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        from fraud_jlab import aws
+
+        self.settings = settings or get_settings()
+        self.ssm_client = ssm_client or aws.client("ssm", self.settings)
+        self.s3_client = s3_client or aws.client("s3", self.settings)
+        self.sfn_client = sfn_client or aws.client("stepfunctions", self.settings)
+        self._tracker = tracker
+        self.clock = clock or _utcnow
+        self.retry_sleep: Callable[[float], None] = time.sleep
+        self.config_bucket = self.settings.config_bucket
+        self.store = ProductionStore(
+            self.ssm_client, self.s3_client, self.config_bucket, self.settings.ssm_prefix
+        )
+        self.ledger = PromotionLedger(self.store)
+        self.lock = PromotionLock(
+            self.s3_client, self.config_bucket, self.clock, self.settings.promotion_lock_ttl_seconds
+        )
+        self.pipeline = ProductionPipeline(
+            self.sfn_client, self.settings.state_machine_arn, self.clock
+        )
+
+    @property
+    def tracker(self) -> TrackerStore:
+        if self._tracker is None:
+            from fraud_jlab.tracking.registry import get_tracker
+
+            self._tracker = get_tracker()
+        return self._tracker
+
+    # --- the design's single steps (seed_steps.py); each write is a transaction ---------
+    def validate_hyperparameters(self, hyperparameters: Mapping[str, Any]) -> bool:
+        """Validate names and ranges (see ``fraud_jlab.promotion.validation``); True or ValidationError."""
+        return validate_hyperparameters(hyperparameters)
+
+    def normalise_hyperparameters(
+        self, hyperparameters: Mapping[str, Any]
+    ) -> dict[str, int | float | str]:
+        """The six validated values, typed (ints, floats, the objective); raises ValidationError."""
+        return normalise_hyperparameters(hyperparameters)
+
+    def parameter_paths(self) -> dict[str, str]:
+        """Hyperparameter name -> Parameter Store path under ``ssm_prefix``."""
+        return {name: self.store.path(name) for name in REQUIRED_PARAMS}
+
+    def backup_current_parameters(self) -> tuple[dict[str, str | None], str]:
+        """Back up the six SSM values to a new S3 key; returns ``(values, key)``."""
+        return seed_steps.backup_current_parameters(self.store, self.clock)
+
+    def write_hyperparameters_to_parameter_store(
+        self,
+        hyperparameters: Mapping[str, Any],
+        *,
+        approver: str | None = None,
+        reason: str | None = None,
+    ) -> str:
+        """Write the six parameters through the transaction; returns the backup key.
+
+        Values are ``str``-formatted (floats with ``repr``). The config file is left as
+        it is. Raises ValidationError (bad values, no approver or reason) and the errors
+        of :meth:`promote_run`.
+        """
+        change = seed_steps.parameter_store_change(self.store, hyperparameters, approver, reason)
+        return self._transaction().run(change).parameter_store_backup_key
+
+    def generate_production_config(
+        self,
+        experiment_id: str,
+        hyperparameters: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        approver: str,
+        tested_date: str | None = None,
+        *,
+        algorithm: str = "xgboost",
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The production config dict (see :func:`fraud_jlab.promotion.planning.production_config`)."""
+        tested = tested_date or self.clock().strftime("%Y-%m-%d")
+        return production_config(
+            experiment_id,
+            hyperparameters,
+            metrics,
+            approver,
+            tested,
+            algorithm=algorithm,
+            details=details,
+        )
+
+    def validate_config_schema(self, config: Any) -> None:
+        """Raise ValidationError naming every missing or mistyped ``model.<field>``."""
+        validate_config_schema(config)
+
+    def write_config_to_s3(
+        self, config: Mapping[str, Any], *, approver: str | None = None, reason: str | None = None
+    ) -> str | None:
+        """Write ``config`` through the transaction; returns the archive of the previous one.
+
+        The archive is ``archive/production-model-config-<ts>-<suffix>.yaml`` (never
+        overwritten; None when there was no config). Parameter Store is left as it is.
+        """
+        change = seed_steps.config_change(config, approver, reason)
+        return self._transaction().run(change).config_file_backup_key
+
+    def trigger_production_pipeline(
+        self, experiment_id: str, *, promotion_id: str | None = None, approver: str | None = None
+    ) -> str:
+        """Start the Step Functions pipeline; returns the execution ARN (``arn:aws:states:...``)."""
+        return self.pipeline.trigger(experiment_id, promotion_id=promotion_id, approver=approver)
+
+    def check_pipeline_status(self, execution_arn: str) -> dict[str, Any]:
+        """``{"status", "startDate", "stopDate", "output"}`` of a pipeline execution."""
+        return self.pipeline.status(execution_arn)
+
+    def rollback_parameter_store(
+        self, backup_key: str, *, approver: str | None = None, reason: str | None = None
+    ) -> dict[str, str | None]:
+        """Restore the SSM values recorded in ``backup_key`` (deleting ones that did not exist).
+
+        Through the transaction; returns the restored values. Raises NotFoundError for a
+        missing backup, ConflictError when a promotion is running.
+        """
+        change, wanted = seed_steps.parameter_store_rollback(
+            self.store, backup_key, approver, reason
+        )
+        self._transaction().run(change)
+        return wanted
+
+    def rollback_config_file(
+        self, backup_key: str, *, approver: str | None = None, reason: str | None = None
+    ) -> None:
+        """Copy an archived config back to ``production-model-config.yaml`` (a transaction)."""
+        self._transaction().run(
+            seed_steps.config_file_rollback(self.store, backup_key, approver, reason)
+        )
 
     def promote_to_production(
         self,
@@ -79,35 +227,14 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         reason: str = "promote_to_production",
     ) -> dict[str, Any]:
         """The seed's complete workflow, all-or-nothing; returns ``{"promotion_event", "execution_arn"}``."""
-        validate_hyperparameters(hyperparameters)
         clean = normalise_hyperparameters(hyperparameters)
         config = self.generate_production_config(experiment_id, clean, metrics, approver)
-        validate_config_schema(config)
-        change = Change(
-            kind="promotion",
-            run_id=experiment_id,
-            experiment_name=None,
-            approver=_check_approver(approver),
-            reason=validate_reason(reason),
-            desired_ssm={self.store.path(n): format_value(clean[n]) for n in REQUIRED_PARAMS},
-            desired_config=config,
-            hyperparameters={n: format_value(clean[n]) for n in REQUIRED_PARAMS},
-            metrics={k: float(v) for k, v in metrics.items()},
-            trigger_pipeline=trigger_pipeline,
-            event_run_id=self._tracked(experiment_id),
+        change = seed_steps.promotion_change(
+            self.store, experiment_id, clean, metrics, config, approver, reason
         )
-        record = self._transaction().run(change)
-        return {
-            "promotion_event": {
-                "promotion_id": record.promotion_id,
-                "experiment_id": experiment_id,
-                "timestamp": record.timestamp.isoformat(),
-                "approver": record.approver,
-                "backup_key": record.parameter_store_backup_key,
-                "metrics": record.metrics,
-            },
-            "execution_arn": record.pipeline_execution_arn,
-        }
+        change.trigger_pipeline = trigger_pipeline
+        change.event_run_id = self._tracked(experiment_id)
+        return seed_steps.promotion_event(self._transaction().run(change), experiment_id)
 
     # --- entry points ------------------------------------------------------------
     def plan_run(self, run_id: str, *, approver: str) -> tuple[PromotionPlan, Change, RunDetail]:
@@ -116,57 +243,8 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         spec = run_spec(run, self.tracker)
         with amended("Production unchanged: nothing was written."):
             current = self.store.snapshot("read")
-        gates = self._gates(run, current)
-        tested = (run.end_time or run.start_time).strftime("%Y-%m-%d")
-        config = self.generate_production_config(
-            run.run_id,
-            spec.hyperparameters,
-            run.metrics,
-            approver,
-            tested,
-            algorithm=spec.algorithm,
-            details=spec.details,
-        )
-        validate_config_schema(config)
-        desired: dict[str, str | None]
-        if spec.parameter_store is not None:
-            six = spec.parameter_store
-            desired = {self.store.path(n): format_value(six[n]) for n in REQUIRED_PARAMS}
-            promoted = {n: format_value(six[n]) for n in REQUIRED_PARAMS}
-        else:
-            # The six SSM names are XGBoost's: another algorithm leaves them as they are
-            # (config model.parameter_store_applies is false) and is fully in the config.
-            desired = dict(current.values)
-            promoted = {k: _text(v) for k, v in spec.hyperparameters.items()}
-        plan = PromotionPlan(
-            run_id=run.run_id,
-            hyperparameters=promoted,
-            gates=gates,
-            gates_passed=all(g.passed for g in gates),
-            diff=PlanDiff(
-                ssm=[
-                    SsmDiff(
-                        path=p, current=current.values[p], new=v, changed=current.values[p] != v
-                    )
-                    for p, v in desired.items()
-                    if v is not None  # left absent (another algorithm): nothing to show
-                ],
-                config=ConfigDiff(current=current.config_obj(), new=config),
-            ),
-        )
-        change = Change(
-            kind="promotion",
-            run_id=run.run_id,
-            experiment_name=run.experiment_name,
-            approver=approver,
-            reason="",
-            desired_ssm=desired,
-            desired_config=config,
-            hyperparameters=plan.hyperparameters,
-            metrics=dict(run.metrics),
-            gates=gates,
-            event_run_id=run.run_id,
-        )
+        gates = run_gates(self.tracker, self.settings, run, current)
+        plan, change = plan_promotion(self.store, run, spec, current, gates, approver)
         return plan, change, run
 
     def promote_run(
@@ -191,7 +269,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         """
         if not isinstance(run_id, str) or not run_id.strip():
             raise ValidationError("run_id must be a non-empty string", field="run_id")
-        approver = _check_approver(approver)
+        approver = check_approver(approver)
         if not dry_run or reason:
             reason = validate_reason(reason)
         plan, change, _ = self.plan_run(run_id.strip(), approver=approver)
@@ -228,37 +306,13 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         that predates fraud_jlab). Raises NotFoundError (unknown id), ValidationError (bad
         target, not restorable), and the same errors as :meth:`promote_run`.
         """
-        approver = _check_approver(approver)
+        approver = check_approver(approver)
         reason = validate_reason(reason)
         target = check_target(target)
         # a failed read of the record happens before anything is written
         record = self.ledger_get(promotion_id, suffix="Production unchanged: nothing was written.")
-        if target == "after":
-            if record.status != "completed":
-                raise ValidationError(
-                    f"Promotion {promotion_id} has status {record.status!r}; only a completed "
-                    "promotion's state can be restored (target 'before' restores the state "
-                    "before it)",
-                    field="promotion_id",
-                )
-            state = record.after
-        else:
-            with amended("Production unchanged: nothing was written."):
-                state = state_before(self.store, record)
-        change = Change(
-            kind="rollback",
-            run_id=record.run_id,
-            experiment_name=record.experiment_name,
-            approver=approver,
-            reason=reason,
-            desired_ssm=dict(state.ssm),
-            desired_config=state.config,
-            hyperparameters=dict(record.hyperparameters) if target == "after" else {},
-            metrics=dict(record.metrics) if target == "after" else {},
-            rollback_of=promotion_id,
-            rollback_target=target,
-            event_run_id=self._tracked(record.run_id),
-        )
+        change = rollback_change(self.store, record, target, approver, reason)
+        change.event_run_id = self._tracked(record.run_id)
         return self._transaction().run(change)
 
     def state_before(self, record: PromotionRecord) -> ProductionState:
@@ -285,7 +339,7 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         """One ledger record, with the live pipeline status when a pipeline was started."""
         record = self.ledger_get(promotion_id)
         if record.pipeline_execution_arn and record.status == "completed":
-            status = self.check_pipeline_status(record.pipeline_execution_arn)
+            status = self.pipeline.status(record.pipeline_execution_arn)
             record = record.model_copy(update={"pipeline_status": str(status["status"])})
         return record
 
@@ -318,107 +372,25 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         record names ``approver`` and ``reason``. Returns ``[]`` when nothing is
         unfinished. Raises ConflictError when a live promotion holds the lock.
         """
-        approver = _check_approver(approver)
+        approver = check_approver(approver)
         reason = validate_reason(reason)
         pending = recovery.unfinished(self.store, self.clock())
         if not pending:
             return []
-        lease = self._recovery_lease(approver, [a.promotion_id for a, _ in pending])
+        lease = recovery.recovery_lease(
+            self.store, self.lock, approver, [a.promotion_id for a, _ in pending]
+        )
         try:
-            return self._recover_locked(pending, approver, reason)
+            return recovery.recover_all(
+                self.store, self.ledger, self.clock, pending, approver, reason
+            )
         finally:
             self.lock.release(lease)
 
-    def _recovery_lease(self, approver: str, dead: list[str]) -> LockLease:
-        """Take the lock; one still naming a dead attempt is taken over (ETag-conditional)."""
-        holder = f"{approver} (recovery)"
-        current = recovery.read_lock(self.store)
-        if current is None or current.info.get("promotion_id") not in dead:
-            return self.lock.acquire(holder)
-        token = secrets.token_hex(8)
-        expires = self.clock() + self.lock.ttl
-        etag = self.lock._put(
-            self.lock._body(holder, token, expires, None), {"IfMatch": current.etag}
-        )
-        if etag is None:
-            raise ConflictError(
-                "Another process took the promotion lock while recovery was starting; "
-                "production was not changed. Try again."
-            )
-        return LockLease(etag, token, holder, expires)
-
-    def _recover_locked(
-        self,
-        pending: list[tuple[PromotionRecord, recovery.LockInfo | None]],
-        approver: str,
-        reason: str,
-    ) -> list[PromotionRecord]:
-        started = self.clock()
-        found = self.store.snapshot("recover_read")
-        backup_key = self.store.new_key("backup", started)
-        recovery_id = new_id(int(started.timestamp() * 1000))
-        self.store.put_new(
-            "backup_parameters",
-            backup_key,
-            backup_document(found, started, recovery_id),
-            "application/yaml",
-        )
-        config_backup = None
-        if found.config_bytes is not None:
-            config_backup = self.store.new_key("archive", started)
-            self.store.put_new(
-                "backup_config", config_backup, found.config_bytes, "application/yaml"
-            )
-        written: list[PromotionRecord] = []
-        problems: list[str] = []
-        for attempt, _ in pending:
-            outcome = recovery.restore(self.store, attempt)
-            problems.extend(outcome)
-            written.append(recovery.finish(self.ledger, attempt, outcome, self.clock()))
-        restored = self.store.snapshot("recover_verify")
-        names = ", ".join(a.promotion_id for a, _ in pending)
-        record = PromotionRecord(
-            promotion_id=recovery_id,
-            kind="recovery",
-            status="failed" if problems else "completed",
-            run_id=pending[-1][0].run_id,
-            experiment_name=pending[-1][0].experiment_name,
-            approver=approver,
-            reason=reason,
-            timestamp=started,
-            before=ProductionState(ssm=found.values, config=found.config_obj()),
-            after=ProductionState(ssm=restored.values, config=restored.config_obj()),
-            parameter_store_backup_key=backup_key,
-            config_file_backup_key=config_backup,
-            rollback_of=pending[-1][0].promotion_id,
-            failed_step="recover" if problems else None,
-            error=(
-                f"Recovered unfinished attempts {names}"
-                + (
-                    f"; left as is: {'; '.join(problems)}"
-                    if problems
-                    else ": production restored and verified"
-                )
-            ),
-        )
-        self.ledger.write_record(record)
-        written.append(record)
-        return written
-
     # --- internals -----------------------------------------------------------------
     def _transaction(self) -> Transaction:
-        return Transaction(
-            store=self.store,
-            lock=self.lock,
-            ledger=self.ledger,
-            tracker=self.tracker,
-            clock=self.clock,
-            start_pipeline=lambda pid, ch: self.trigger_production_pipeline(
-                ch.run_id, promotion_id=pid, approver=ch.approver
-            ),
-            stop_pipeline=self._stop_pipeline,
-            sleep=self.retry_sleep,
-        )
+        audit = Audit(self.lock, self.ledger, self.clock, sleep=self.retry_sleep)
+        return Transaction(self.store, audit, self.tracker, self.pipeline)
 
     def _tracked(self, run_id: str) -> str | None:
         """``run_id`` when the tracker knows that run (events attach to it), else None."""
@@ -434,43 +406,4 @@ class ProductionIntegrator(ProductionBuildingBlocks):
         Raises the mapped AWS errors (AccessDenied, AwsOperationError) when the config
         cannot be read; a missing config is simply "unknown".
         """
-        snap = self.store.snapshot("read")
-        return _production_run_id(snap)
-
-    def _gates(self, run: RunDetail, current: Snapshot) -> list[Gate]:
-        production_run_id = _production_run_id(current)
-        paired = (
-            compare_with_production(self.tracker, run, production_run_id)
-            if production_run_id is not None
-            else None
-        )
-        return evaluate_gates(
-            run.metrics,
-            run_status=run.status,
-            tags=run.tags,
-            policy=GatePolicy.from_settings(self.settings),
-            production_run_id=production_run_id,
-            paired=paired,
-        )
-
-
-def _production_run_id(snap: Snapshot) -> str | None:
-    config = snap.config_obj()
-    model = config.get("model") if isinstance(config, dict) else None
-    version = model.get("version") if isinstance(model, dict) else None
-    return str(version) if version else None
-
-
-def _text(value: Any) -> str:
-    """A config value as the ledger's string (lists as JSON-ish text, floats exact)."""
-    if isinstance(value, list):
-        return "(" + ", ".join(str(v) for v in value) + ")"
-    return format_value(value) if isinstance(value, (int, float, str)) else str(value)
-
-
-def _check_approver(approver: Any) -> str:
-    if not isinstance(approver, str) or not approver.strip():
-        raise ValidationError(
-            "approver must be a non-empty string (the user approving)", field="approver"
-        )
-    return approver.strip()
+        return production_run_id(self.store.snapshot("read"))

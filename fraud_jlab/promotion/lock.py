@@ -149,6 +149,21 @@ class PromotionLock:
             raise map_aws_error(exc, service="s3", step="acquire_lock", bucket=self.bucket) from exc
         return True
 
+    def take_over(self, holder: str, etag: str) -> LockLease:
+        """Take the lock whose ETag is still ``etag`` (one left by a dead attempt).
+
+        Raises ConflictError when another process changed or took it meanwhile.
+        """
+        token = secrets.token_hex(8)
+        expires = self.clock() + self.ttl
+        new_etag = self._put(self._body(holder, token, expires, None), {"IfMatch": etag})
+        if new_etag is None:
+            raise ConflictError(
+                "Another process took the promotion lock while recovery was starting; "
+                "production was not changed. Try again."
+            )
+        return LockLease(new_etag, token, holder, expires)
+
     def name_promotion(self, lease: LockLease, promotion_id: str) -> None:
         """Record the promotion id in our lock (conditional on still owning it)."""
         etag = self._put(

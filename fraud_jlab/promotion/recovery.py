@@ -29,6 +29,7 @@ recovered and why.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,15 +38,17 @@ import yaml
 
 from fraud_jlab.errors import AwsOperationError
 from fraud_jlab.promotion.ledger import LEDGER_PREFIX, PromotionLedger, check_promotion_id
-from fraud_jlab.promotion.lock import LOCK_KEY
+from fraud_jlab.promotion.lock import LOCK_KEY, LockLease, PromotionLock
 from fraud_jlab.promotion.models import ProductionState, PromotionRecord, UnfinishedAttempt
 from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
     aws_step,
+    backup_document,
     dump_config,
     parse_backup,
 )
+from fraud_jlab.tracking.ids import new_id
 
 #: Seconds after which a lock naming an unfinished attempt counts as left by a dead process.
 RECOVERY_GRACE_SECONDS = 120
@@ -264,3 +267,70 @@ def finish(
     attempt.failed_step = "process_died"
     ledger.write_record(attempt)
     return attempt
+
+
+def recovery_lease(
+    store: ProductionStore, lock: PromotionLock, approver: str, dead: list[str]
+) -> LockLease:
+    """Take the lock; one still naming a dead attempt is taken over (ETag-conditional)."""
+    holder = f"{approver} (recovery)"
+    current = read_lock(store)
+    if current is None or current.info.get("promotion_id") not in dead:
+        return lock.acquire(holder)
+    return lock.take_over(holder, current.etag)
+
+
+def recover_all(
+    store: ProductionStore,
+    ledger: PromotionLedger,
+    clock: Callable[[], datetime],
+    pending: list[tuple[PromotionRecord, LockInfo | None]],
+    approver: str,
+    reason: str,
+) -> list[PromotionRecord]:
+    """Under the lock: back up, restore every attempt in ``pending``, record the recovery."""
+    started = clock()
+    found = store.snapshot("recover_read")
+    backup_key = store.new_key("backup", started)
+    recovery_id = new_id(int(started.timestamp() * 1000))
+    store.put_new(
+        "backup_parameters",
+        backup_key,
+        backup_document(found, started, recovery_id),
+        "application/yaml",
+    )
+    config_backup = None
+    if found.config_bytes is not None:
+        config_backup = store.new_key("archive", started)
+        store.put_new("backup_config", config_backup, found.config_bytes, "application/yaml")
+    written: list[PromotionRecord] = []
+    problems: list[str] = []
+    for attempt, _ in pending:
+        outcome = restore(store, attempt)
+        problems.extend(outcome)
+        written.append(finish(ledger, attempt, outcome, clock()))
+    restored = store.snapshot("recover_verify")
+    names = ", ".join(a.promotion_id for a, _ in pending)
+    left = (
+        f"; left as is: {'; '.join(problems)}" if problems else ": production restored and verified"
+    )
+    record = PromotionRecord(
+        promotion_id=recovery_id,
+        kind="recovery",
+        status="failed" if problems else "completed",
+        run_id=pending[-1][0].run_id,
+        experiment_name=pending[-1][0].experiment_name,
+        approver=approver,
+        reason=reason,
+        timestamp=started,
+        before=ProductionState(ssm=found.values, config=found.config_obj()),
+        after=ProductionState(ssm=restored.values, config=restored.config_obj()),
+        parameter_store_backup_key=backup_key,
+        config_file_backup_key=config_backup,
+        rollback_of=pending[-1][0].promotion_id,
+        failed_step="recover" if problems else None,
+        error=f"Recovered unfinished attempts {names}{left}",
+    )
+    ledger.write_record(record)
+    written.append(record)
+    return written

@@ -2,13 +2,15 @@
 
 Order of operations (the AWS calls are numbered in the fault-injection test):
 
-1. take the S3 lock, name the promotion in it;
+1. take the S3 lock, name the promotion in it (``audit.py``, shared with endpoint changes);
 2. read the six SSM values + versions and the config (+ ETag) -> ``before``;
 3. write the Parameter Store backup and a copy of the current config (never overwritten);
 4. write the ledger attempt ``promotions/<id>/attempt.json`` (``in_progress``);
 5. staleness check: SSM versions and config ETag still as read, else ConflictError;
 6. put (or delete) each SSM parameter, write the config (conditional on the ETag
-   read), archive the new config, start the pipeline when asked;
+   read), archive the new config, start the pipeline when asked; a change may name
+   only some parameters and leave the config as it is (the design's single steps,
+   ``seed_steps.py``): what it does not name is left untouched;
 7. log the tracker event, then write the final ledger record: the commit point.
 
 A failure in 6 or 7 restores every SSM value and the config from ``before``
@@ -24,11 +26,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from fraud_jlab.aws import error_code
 from fraud_jlab.aws.errors import (
@@ -43,8 +42,7 @@ from fraud_jlab.errors import (
     ConflictError,
     FraudJlabError,
 )
-from fraud_jlab.promotion.ledger import PromotionLedger
-from fraud_jlab.promotion.lock import LockLease, PromotionLock
+from fraud_jlab.promotion.audit import Audit, failure_code, root_cause
 from fraud_jlab.promotion.models import (
     Gate,
     ProductionState,
@@ -52,6 +50,7 @@ from fraud_jlab.promotion.models import (
     PromotionRecord,
     RollbackTarget,
 )
+from fraud_jlab.promotion.pipeline import ProductionPipeline
 from fraud_jlab.promotion.store import (
     CONFIG_KEY,
     ProductionStore,
@@ -60,17 +59,19 @@ from fraud_jlab.promotion.store import (
     dump_config,
 )
 from fraud_jlab.tracking.contract import TrackerStore
-from fraud_jlab.tracking.ids import new_id
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-#: Sleeps between the tries of a failed restore call (so 3 tries in all).
-RESTORE_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.2)
 
 
 @dataclass
 class Change:
-    """What a promotion or rollback wants production to become, and why."""
+    """What a promotion or rollback wants production to become, and why.
+
+    ``desired_ssm`` names the parameters to write (None: delete); parameters it does not
+    name are left as they are. ``writes_config`` False leaves the config file as it is;
+    else ``desired_config`` is written (None: deleted), as ``config_bytes`` exactly when
+    given (an archived file restored byte for byte).
+    """
 
     kind: PromotionKind
     run_id: str
@@ -89,6 +90,8 @@ class Change:
     rollback_target: RollbackTarget | None = None
     #: The tracker run the event is attached to (None when ``run_id`` is not a tracked run).
     event_run_id: str | None = None
+    writes_config: bool = True
+    config_bytes: bytes | None = None
 
 
 class _Stale(Exception):
@@ -102,33 +105,22 @@ class Transaction:
     """Runs one :class:`Change` all-or-nothing (see the module docstring)."""
 
     store: ProductionStore
-    lock: PromotionLock
-    ledger: PromotionLedger
+    audit: Audit
     tracker: TrackerStore
-    clock: Callable[[], datetime]
-    start_pipeline: Callable[[str, Change], str]
-    stop_pipeline: Callable[[str], None]
-    #: Called with the seconds to wait between the tries of a failed restore call.
-    sleep: Callable[[float], None] = time.sleep
-    retry_delays: tuple[float, ...] = RESTORE_RETRY_DELAYS
+    pipeline: ProductionPipeline
 
     def run(self, change: Change) -> PromotionRecord:
         """Apply ``change``; returns the completed ledger record or raises (see module doc)."""
-        with amended("Production unchanged.", production_unchanged=True):
-            lease = self.lock.acquire(change.approver)
-        try:
-            return self._locked(change, lease)
-        finally:
-            self.lock.release(lease)
+        return self.audit.run(change.approver, lambda pid: self._locked(change, pid))
 
     # --- the locked part -----------------------------------------------------
-    def _locked(self, change: Change, lease: LockLease) -> PromotionRecord:
-        promotion_id = new_id(int(self.clock().timestamp() * 1000))
+    def _locked(self, change: Change, promotion_id: str) -> PromotionRecord:
         with amended("Production unchanged.", production_unchanged=True):
-            self.lock.name_promotion(lease, promotion_id)
             before = self.store.snapshot("read")
-        started = self.clock()
+        started = self.audit.clock()
         backup_key = self.store.new_key("backup", started)
+        after_ssm = {**before.values, **change.desired_ssm}
+        after_config = change.desired_config if change.writes_config else before.config_obj()
         record = PromotionRecord(
             promotion_id=promotion_id,
             kind=change.kind,
@@ -144,12 +136,17 @@ class Transaction:
             metrics=change.metrics,
             hyperparameters=change.hyperparameters,
             before=ProductionState(ssm=before.values, config=before.config_obj()),
-            after=ProductionState(ssm=change.desired_ssm, config=change.desired_config),
+            after=ProductionState(ssm=after_ssm, config=after_config),
             parameter_store_backup_key="",
             rollback_of=change.rollback_of,
             rollback_target=change.rollback_target,
         )
-        new_bytes = None if change.desired_config is None else dump_config(change.desired_config)
+        if not change.writes_config:
+            new_bytes = before.config_bytes
+        elif change.desired_config is None:
+            new_bytes = None
+        else:
+            new_bytes = change.config_bytes or dump_config(change.desired_config)
         step = "backup_parameters"
         try:
             self.store.put_new(
@@ -162,8 +159,7 @@ class Transaction:
                     "backup_config", config_backup, before.config_bytes, "application/yaml"
                 )
                 record.config_file_backup_key = config_backup
-            attempt = record.model_dump(mode="json") | {"status": "in_progress"}
-            self.ledger.write_attempt(promotion_id, attempt)
+            self.audit.begin(record)
             self._check_fresh(before)
         except _Stale as exc:
             message = (
@@ -207,7 +203,9 @@ class Transaction:
                 else:
                     step = f"put_parameter:{name}"
                     self.store.put_parameter(step, path, value)
-            if new_bytes is None:
+            if not change.writes_config:
+                pass  # a Parameter Store step: the config file is left as it is
+            elif new_bytes is None:
                 if before.config_etag is not None:
                     step = "delete_config"
                     self.store.delete_config(step, before.config_etag)
@@ -216,21 +214,25 @@ class Transaction:
                 self.store.put_config(step, new_bytes, before.config_etag)
                 step = "archive_config"
                 self.store.put_new(
-                    step, self.store.new_key("archive", self.clock()), new_bytes, "application/yaml"
+                    step,
+                    self.store.new_key("archive", self.audit.clock()),
+                    new_bytes,
+                    "application/yaml",
                 )
             if change.trigger_pipeline:
                 step = "trigger_pipeline"
-                record.pipeline_execution_arn = self.start_pipeline(record.promotion_id, change)
+                record.pipeline_execution_arn = self.pipeline.trigger(
+                    change.run_id, promotion_id=record.promotion_id, approver=change.approver
+                )
                 record.pipeline_status = "RUNNING"
             step = "tracker_event"
             record.status = "completed"
             self.tracker.log_event("promotion", _event_payload(record), run_id=change.event_run_id)
             step = "ledger_record"
-            self.ledger.write_record(record)
+            self.audit.ledger.write_record(record)
             return record
         except Exception as exc:  # any failure after the backup must restore production
-            aws = isinstance(exc, AwsOperationError) and exc.__cause__ is not None
-            cause = exc.__cause__ if aws and exc.__cause__ is not None else exc
+            cause, _ = root_cause(exc)
             service = (exc.service if isinstance(exc, AwsOperationError) else None) or "fraud_jlab"
             raise self._roll_back(record, before, change, new_bytes, step, service, cause) from exc
 
@@ -246,7 +248,7 @@ class Transaction:
         cause: BaseException,
     ) -> FraudJlabError:
         problems = self._restore(record, before, change, new_bytes)
-        code = error_code(cause) or type(cause).__name__
+        _, code = root_cause(cause)
         what = (
             describe_aws_error(cause, service=service, bucket=self.store.bucket)
             if service != "fraud_jlab"
@@ -279,21 +281,6 @@ class Transaction:
             message, step=step, aws_error_code=code, production_unchanged=status == "rolled_back"
         )
 
-    def _retrying(self, fn: Callable[[], T]) -> T:
-        """``fn()``, retried with backoff on a failed AWS call (``retry_delays`` sleeps between tries)."""
-        for delay in self.retry_delays:
-            try:
-                return fn()
-            except AwsOperationError as exc:
-                log.warning(
-                    "Restore step %s failed (%s); retrying in %.2fs",
-                    exc.step,
-                    _code(exc),
-                    delay,
-                )
-                self.sleep(delay)
-        return fn()
-
     def _restore_parameter(self, path: str, want: str | None) -> None:
         if want is None:
             self.store.delete_parameter("restore_parameter", path)
@@ -312,7 +299,7 @@ class Transaction:
         problems: list[str] = []
         if record.pipeline_execution_arn:
             try:
-                self.stop_pipeline(record.pipeline_execution_arn)
+                self.pipeline.stop(record.pipeline_execution_arn)
                 record.pipeline_status = "ABORTED"
             except Exception as exc:
                 problems.append(
@@ -320,7 +307,7 @@ class Transaction:
                     f"({error_code(exc) or exc}); stop it in the Step Functions console"
                 )
         try:
-            current: dict[str, str | None] | None = self._retrying(
+            current: dict[str, str | None] | None = self.audit.retrying(
                 lambda: self.store.read_parameters("restore_read")[0]
             )
         except AwsOperationError as exc:
@@ -328,33 +315,35 @@ class Transaction:
             log.error("Could not read the parameters to restore them: %s", exc)
             current = None
         for path, want in before.values.items():
-            now = current.get(path) if current is not None else change.desired_ssm.get(path)
+            now = current.get(path) if current is not None else record.after.ssm.get(path)
             if now == want:
                 continue
-            if now != change.desired_ssm.get(path):
+            if now != record.after.ssm.get(path):
                 problems.append(f"{path} is {now!r}, changed by someone else; left as is")
                 continue
             try:
-                self._retrying(functools.partial(self._restore_parameter, path, want))
+                self.audit.retrying(functools.partial(self._restore_parameter, path, want))
             except AwsOperationError as exc:
-                problems.append(f"restoring {path} failed ({_code(exc)})")
+                problems.append(f"restoring {path} failed ({failure_code(exc)})")
         config_url = f"s3://{self.store.bucket}/{CONFIG_KEY}"
         try:
-            body, etag = self._retrying(lambda: self.store.read_object("restore_read", CONFIG_KEY))
+            body, etag = self.audit.retrying(
+                lambda: self.store.read_object("restore_read", CONFIG_KEY)
+            )
             if body != before.config_bytes:
                 if body != new_bytes or etag is None:
                     problems.append(f"{config_url} was changed by someone else; left as is")
                 elif before.config_bytes is None:
-                    self._retrying(lambda: self.store.delete_config("restore_config", etag))
+                    self.audit.retrying(lambda: self.store.delete_config("restore_config", etag))
                 else:
                     old = before.config_bytes
-                    self._retrying(lambda: self.store.put_config("restore_config", old, etag))
+                    self.audit.retrying(lambda: self.store.put_config("restore_config", old, etag))
         except AwsOperationError as exc:
-            problems.append(f"restoring {config_url} failed at '{exc.step}' ({_code(exc)})")
+            problems.append(f"restoring {config_url} failed at '{exc.step}' ({failure_code(exc)})")
         try:
-            after = self._retrying(lambda: self.store.snapshot("verify"))
+            after = self.audit.retrying(lambda: self.store.snapshot("verify"))
         except AwsOperationError as exc:
-            problems.append(f"could not verify the restore ({_code(exc)})")
+            problems.append(f"could not verify the restore ({failure_code(exc)})")
             return problems
         wrong = [p for p in before.values if after.values[p] != before.values[p]]
         if after.config_bytes != before.config_bytes:
@@ -373,23 +362,11 @@ class Transaction:
         status: str,
         event_run_id: str | None,
     ) -> None:
-        record.status = "failed" if status == "failed" else "rolled_back"
-        record.failed_step = step
-        record.error = message
-        try:
-            self.ledger.write_record(record)
-        except AwsOperationError as exc:
-            log.error("Could not write ledger record %s: %s", record.promotion_id, exc)
+        self.audit.finish(record, step, message, status)
         try:
             self.tracker.log_event("promotion", _event_payload(record), run_id=event_run_id)
         except Exception:
             log.exception("Could not log promotion event %s to the tracker", record.promotion_id)
-
-
-def _code(exc: AwsOperationError) -> object:
-    """The AWS code of a failed call for a log line or a problem (the error when it has none)."""
-    cause = exc.__cause__
-    return (error_code(cause) if cause is not None else "") or cause or exc
 
 
 def _event_payload(record: PromotionRecord) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import yaml
 
+from fraud_jlab.aws.errors import amended
 from fraud_jlab.errors import NotFoundError, ValidationError, shorten
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.models import (
@@ -22,6 +23,7 @@ from fraud_jlab.promotion.models import (
     RollbackTarget,
 )
 from fraud_jlab.promotion.store import ProductionStore, parse_backup
+from fraud_jlab.promotion.transaction import Change
 
 TARGETS: tuple[RollbackTarget, ...] = ("before", "after")
 
@@ -85,6 +87,46 @@ def state_before(store: ProductionStore, record: PromotionRecord) -> ProductionS
     return ProductionState(ssm=ssm, config=config)
 
 
+def rollback_change(
+    store: ProductionStore,
+    record: PromotionRecord,
+    target: RollbackTarget,
+    approver: str,
+    reason: str,
+) -> Change:
+    """The change restoring ``record``'s state ``target`` (checked: ``check_target``).
+
+    Raises ValidationError when a record that did not complete is restored "after" or the
+    backups of "before" are missing; the mapped AWS errors of reading them (amended:
+    nothing was written).
+    """
+    if target == "after":
+        if record.status != "completed":
+            raise ValidationError(
+                f"Promotion {record.promotion_id} has status {record.status!r}; only a "
+                "completed promotion's state can be restored (target 'before' restores the "
+                "state before it)",
+                field="promotion_id",
+            )
+        state = record.after
+    else:
+        with amended("Production unchanged: nothing was written."):
+            state = state_before(store, record)
+    return Change(
+        kind="rollback",
+        run_id=record.run_id,
+        experiment_name=record.experiment_name,
+        approver=approver,
+        reason=reason,
+        desired_ssm=dict(state.ssm),
+        desired_config=state.config,
+        hyperparameters=dict(record.hyperparameters) if target == "after" else {},
+        metrics=dict(record.metrics) if target == "after" else {},
+        rollback_of=record.promotion_id,
+        rollback_target=target,
+    )
+
+
 def baseline_entry(ledger: PromotionLedger) -> BaselineEntry | None:
     """The state before the first ledger record that took a backup, or None."""
     for promotion_id in reversed(ledger.ids()):
@@ -112,4 +154,11 @@ def describe(record: PromotionRecord) -> str:
     return f"restores the state of {record.rollback_of}"
 
 
-__all__ = ["TARGETS", "baseline_entry", "check_target", "describe", "state_before"]
+__all__ = [
+    "TARGETS",
+    "baseline_entry",
+    "check_target",
+    "describe",
+    "rollback_change",
+    "state_before",
+]

@@ -179,6 +179,15 @@ def hyperparameters_from_run_params(params: Mapping[str, str]) -> dict[str, str]
     return mapped
 
 
+def check_approver(approver: Any) -> str:
+    """A stripped, non-empty approver (the user approving); raises ValidationError."""
+    if not isinstance(approver, str) or not approver.strip():
+        raise ValidationError(
+            "approver must be a non-empty string (the user approving)", field="approver"
+        )
+    return approver.strip()
+
+
 def validate_reason(reason: Any) -> str:
     """A stripped, non-empty reason of at most 1000 characters; raises ValidationError."""
     if not isinstance(reason, str) or not reason.strip():

@@ -15,8 +15,11 @@ from fraud_jlab.config import FraudJlab
 from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 CONFIG_KEY = "production-model-config.yaml"
+#: Who and why: every config write is audited (lock + ledger).
+AUDIT = {"approver": "alice", "reason": "property test"}
 ARCHIVE_KEY = re.compile(r"^archive/production-model-config-(\d{8})-(\d{6})-[0-9a-f]{12}\.yaml$")
 unit = st.floats(min_value=0.0, max_value=1.0, exclude_min=True, allow_nan=False)
 hyperparameters = st.fixed_dictionaries(
@@ -47,7 +50,7 @@ approvers = st.text(
 class Sandbox:
     """moto-backed config bucket: one mock per module, emptied before each example."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracker: SqliteTrackerStore) -> None:
         self.settings = FraudJlab()
         self.bucket = self.settings.config_bucket
         self.s3 = boto3.client("s3", region_name="us-east-1")
@@ -58,6 +61,7 @@ class Sandbox:
             s3_client=self.s3,
             sfn_client=sfn,
             ssm_client=boto3.client("ssm", region_name="us-east-1"),
+            tracker=tracker,
         )
 
     def key_set(self) -> set[str]:
@@ -73,15 +77,15 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox(moto_env_module: None) -> Sandbox:
-    return Sandbox()
+def sandbox(moto_env_module: None, tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    return Sandbox(SqliteTrackerStore(tmp_path_factory.mktemp("tracker") / "runs.db"))
 
 
 def _write(
     sandbox: Sandbox, exp: str, hp: dict[str, Any], m: dict[str, float], who: str
 ) -> dict[str, Any]:
     config = sandbox.integrator.generate_production_config(exp, hp, m, who)
-    sandbox.integrator.write_config_to_s3(config)
+    sandbox.integrator.write_config_to_s3(config, **AUDIT)
     return config
 
 
@@ -132,7 +136,7 @@ def test_property_8_configuration_file_backup_creation(
     previous = sandbox.read(CONFIG_KEY)
     keys_before = sandbox.key_set()
     archive = sandbox.integrator.write_config_to_s3(
-        sandbox.integrator.generate_production_config(second, hp, m, who)
+        sandbox.integrator.generate_production_config(second, hp, m, who), **AUDIT
     )
     assert archive is not None and ARCHIVE_KEY.match(archive), archive
     assert archive not in keys_before  # a new object: earlier archives are never overwritten

@@ -16,8 +16,11 @@ from fraud_jlab.config import FraudJlab
 from fraud_jlab.demo.sandbox import provision_sandbox
 from fraud_jlab.promotion import ProductionIntegrator
 from fraud_jlab.promotion.validation import ALLOWED_OBJECTIVES, REQUIRED_PARAMS
+from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PREFIX = "/fraud-detection/hyperparameters/"
+#: Who and why: every Parameter Store write is audited (lock + ledger).
+AUDIT = {"approver": "alice", "reason": "property test"}
 EXPECTED_PATHS = {
     "/fraud-detection/hyperparameters/objective",
     "/fraud-detection/hyperparameters/num_round",
@@ -42,14 +45,18 @@ valid_hyperparameters = st.fixed_dictionaries(
 class Sandbox:
     """moto-backed production: one mock per module, emptied before each example."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracker: SqliteTrackerStore) -> None:
         self.settings = FraudJlab()
         self.s3 = boto3.client("s3", region_name="us-east-1")
         self.ssm = boto3.client("ssm", region_name="us-east-1")
         self.sfn = boto3.client("stepfunctions", region_name="us-east-1")
         provision_sandbox(self.settings, s3_client=self.s3, sfn_client=self.sfn)
         self.integrator = ProductionIntegrator(
-            self.settings, ssm_client=self.ssm, s3_client=self.s3, sfn_client=self.sfn, tracker=None
+            self.settings,
+            ssm_client=self.ssm,
+            s3_client=self.s3,
+            sfn_client=self.sfn,
+            tracker=tracker,
         )
 
     def reset(self) -> None:
@@ -69,15 +76,15 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox(moto_env_module: None) -> Sandbox:
-    return Sandbox()
+def sandbox(moto_env_module: None, tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    return Sandbox(SqliteTrackerStore(tmp_path_factory.mktemp("tracker") / "runs.db"))
 
 
 @settings(max_examples=100, deadline=None)
 @given(hp=valid_hyperparameters)
 def test_property_1_parameter_store_path_correctness(sandbox: Sandbox, hp: dict[str, Any]) -> None:
     sandbox.reset()
-    sandbox.integrator.write_hyperparameters_to_parameter_store(hp)
+    sandbox.integrator.write_hyperparameters_to_parameter_store(hp, **AUDIT)
     stored = sandbox.ssm_values()
     assert set(stored) == EXPECTED_PATHS
     for name in REQUIRED_PARAMS:
@@ -103,7 +110,7 @@ def test_property_3_parameter_store_backup_creation(
     sandbox.reset()
     for name, value in previous.items():
         sandbox.ssm.put_parameter(Name=PREFIX + name, Value=value, Type="String")
-    key = sandbox.integrator.write_hyperparameters_to_parameter_store(hp)
+    key = sandbox.integrator.write_hyperparameters_to_parameter_store(hp, **AUDIT)
     match = BACKUP_KEY.match(key)
     assert match, key
     assert key not in _backup_keys  # unique, even within one second
@@ -145,7 +152,7 @@ def test_property_23_hyperparameter_round_trip_consistency(
     sandbox: Sandbox, hp: dict[str, Any]
 ) -> None:
     sandbox.reset()
-    sandbox.integrator.write_hyperparameters_to_parameter_store(hp)
+    sandbox.integrator.write_hyperparameters_to_parameter_store(hp, **AUDIT)
     # Read back as the production pipeline does: by path, then typed.
     stored = {k.removeprefix(PREFIX): v for k, v in sandbox.ssm_values().items()}
     assert stored["objective"] == hp["objective"]

@@ -16,6 +16,8 @@ from fraud_jlab.promotion import ProductionIntegrator, PromotionPlan, PromotionR
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 PREFIX = "/fraud-detection/hyperparameters/"
+#: Who and why of the design's single steps (each write is audited).
+AUDIT = {"approver": "alice", "reason": "seed step"}
 
 
 def _promote(integ: ProductionIntegrator, run_id: str, **kw: object) -> PromotionRecord:
@@ -291,17 +293,17 @@ def test_seed_rollback_methods_restore_backups(
             },
         ),
     )
-    integrator.rollback_parameter_store(second.parameter_store_backup_key)
+    integrator.rollback_parameter_store(second.parameter_store_backup_key, **AUDIT)
     assert aws_env.ssm_values() == ssm_first
     assert second.config_file_backup_key is not None
-    integrator.rollback_config_file(second.config_file_backup_key)
+    integrator.rollback_config_file(second.config_file_backup_key, **AUDIT)
     assert aws_env.config_bytes() == config_first
     # A backup taken before anything existed deletes the parameters again
     first_backup = integrator.list_promotions().promotions[-1].parameter_store_backup_key
-    integrator.rollback_parameter_store(first_backup)
+    integrator.rollback_parameter_store(first_backup, **AUDIT)
     assert aws_env.ssm_values() == {}
     with pytest.raises(NotFoundError):
-        integrator.rollback_parameter_store("parameter-store-backups/missing.yaml")
+        integrator.rollback_parameter_store("parameter-store-backups/missing.yaml", **AUDIT)
 
 
 def test_write_config_to_s3_archives_the_previous_config(
@@ -310,16 +312,16 @@ def test_write_config_to_s3_archives_the_previous_config(
     config = integrator.generate_production_config(
         "run-1", {"eta": 0.1}, {"accuracy": 0.9}, "alice"
     )
-    assert integrator.write_config_to_s3(config) is None
+    assert integrator.write_config_to_s3(config, **AUDIT) is None
     first = aws_env.config_bytes()
     archive = integrator.write_config_to_s3(
-        config | {"model": config["model"] | {"version": "run-2"}}
+        config | {"model": config["model"] | {"version": "run-2"}}, **AUDIT
     )
     assert archive is not None and archive.startswith("archive/production-model-config-")
     assert aws_env.read(archive) == first
     with pytest.raises(ValidationError, match=r"model\.approved_by"):
         integrator.write_config_to_s3(
-            {"model": {k: v for k, v in config["model"].items() if k != "approved_by"}}
+            {"model": {k: v for k, v in config["model"].items() if k != "approved_by"}}, **AUDIT
         )
 
 

@@ -7,7 +7,7 @@ import pytest
 from fraud_jlab.errors import ValidationError
 from fraud_jlab.evaluation.noninferiority import PairedApBound
 from fraud_jlab.promotion.gates import evaluate_gates
-from fraud_jlab.promotion.integrator import execution_name
+from fraud_jlab.promotion.pipeline import execution_name
 from fraud_jlab.promotion.validation import (
     format_value,
     hyperparameters_from_run_params,
