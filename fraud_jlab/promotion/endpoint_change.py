@@ -7,7 +7,8 @@ Parameter Store promotion gets (see ``transaction.py``), with the same lock and
 the same append-only ledger:
 
 1. validate the input (approver, reason unless a dry run, kind, A/B test id,
-   target config name and/or weights) - nothing is read or written on bad input;
+   target config name and/or weights; ``endpoint_checks.py``) - nothing is read or
+   written on bad input;
 2. take the promotion lock (``ConflictError`` while another promotion or endpoint
    change holds it) and name the change in it;
 3. read the endpoint -> ``before`` (config name, variant weights, shadow variants)
@@ -19,7 +20,7 @@ the same append-only ledger:
 6. verify the endpoint serves the target, write the final ledger record (the
    commit point).
 
-Any failure in 5 or 6 restores the ``before`` config (``UpdateEndpoint``) and
+Any failure in 5 or 6 (``endpoint_restore.py``) restores the ``before`` config (``UpdateEndpoint``) and
 weights, waits, re-reads the endpoint to verify it equals ``before``, writes the
 final record ``rolled_back`` (or ``failed`` naming what is left) and raises
 :class:`~fraud_jlab.errors.AwsOperationError` whose message starts the verdict
@@ -31,36 +32,34 @@ in ``finally``. A dry run validates and reads, writes nothing, and returns an
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from fraud_jlab.aws import error_code
-from fraud_jlab.aws.errors import map_aws_error
-from fraud_jlab.errors import AwsOperationError, FraudJlabError, NotFoundError, ValidationError
-from fraud_jlab.models.abtest import ENDPOINT_NAME
+from fraud_jlab.aws.errors import amended
+from fraud_jlab.errors import AwsOperationError, ValidationError
+from fraud_jlab.promotion.audit import RESTORE_RETRY_DELAYS, Audit
+from fraud_jlab.promotion.endpoint_checks import (
+    EndpointTarget,
+    check_ab_test_id,
+    check_change,
+    check_text,
+    check_weights,
+    describe_state,
+    endpoint_state,
+    same_state,
+)
+from fraud_jlab.promotion.endpoint_restore import roll_back
+from fraud_jlab.promotion.endpoint_store import EndpointStore
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import PromotionLock
-from fraud_jlab.promotion.models import (
-    ENDPOINT_CHANGE_KINDS,
-    EndpointState,
-    ProductionState,
-    PromotionRecord,
-)
-from fraud_jlab.promotion.store import ProductionStore, aws_step
-from fraud_jlab.tracking.ids import new_id
+from fraud_jlab.promotion.models import EndpointState, ProductionState, PromotionRecord
+from fraud_jlab.promotion.store import ProductionStore
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-#: Sleeps between the tries of a failed restore call (so 3 tries in all).
-RESTORE_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.2)
-_AB_TEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_VARIANT = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
 class EndpointChangePlan(BaseModel):
@@ -75,103 +74,16 @@ class EndpointChangePlan(BaseModel):
     changes: list[str]
 
 
-@dataclass(frozen=True)
-class EndpointTarget:
-    """What the endpoint should become: a config name and/or variant weights (percent)."""
-
-    config_name: str | None = None
-    weights: Mapping[str, float] | None = None
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def check_text(value: Any, field: str, *, max_len: int = 2000) -> str:
-    """A non-empty string of at most ``max_len`` characters, else ValidationError."""
-    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise ValidationError(
-            f"{field} is required: a non-empty string of at most {max_len} characters, got {value!r}",
-            field=field,
-        )
-    return value.strip()
-
-
-def check_ab_test_id(value: Any, field: str = "ab_test_id") -> str:
-    if not isinstance(value, str) or not _AB_TEST_ID.fullmatch(value):
-        raise ValidationError(
-            f"{field} must be 1-128 characters of letters, digits, '.', '_' or '-' starting with "
-            f"a letter or digit, got {value!r}",
-            field=field,
-        )
-    return value
-
-
-def check_weights(weights: Any, field: str = "weights") -> dict[str, float]:
-    """Variant name -> percent: each 0..100, at least one variant, summing to 100."""
-    if not isinstance(weights, Mapping) or not weights:
-        raise ValidationError(
-            f"{field} must map production variant names to percentages 0..100 summing to 100, "
-            f"got {weights!r}",
-            field=field,
-        )
-    out: dict[str, float] = {}
-    for name, value in weights.items():
-        if not isinstance(name, str) or not _VARIANT.fullmatch(name):
-            raise ValidationError(f"{field}: {name!r} is not a SageMaker variant name", field=field)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not 0 <= value <= 100
-            or value != value
-        ):
-            raise ValidationError(
-                f"{field}[{name!r}] must be a number between 0 and 100, got {value!r}",
-                field=field,
-            )
-        out[name] = float(value)
-    total = sum(out.values())
-    if abs(total - 100.0) > 1e-6:
-        raise ValidationError(
-            f"{field} must sum to 100 (percent of traffic), got {total:g}", field=field
-        )
-    return out
-
-
-def endpoint_state(description: Mapping[str, Any]) -> EndpointState:
-    """An :class:`EndpointState` from a ``DescribeEndpoint`` response."""
-    weights: dict[str, float] = {}
-    for variant in description.get("ProductionVariants") or []:
-        weight = variant.get("CurrentWeight", variant.get("DesiredWeight"))
-        weights[str(variant["VariantName"])] = float(weight) if weight is not None else 1.0
-    shadows = [str(v["VariantName"]) for v in description.get("ShadowProductionVariants") or []]
-    return EndpointState(
-        endpoint_name=str(description["EndpointName"]),
-        config_name=description.get("EndpointConfigName"),
-        weights=weights,
-        shadow_variants=shadows,
-    )
-
-
-def _same(a: EndpointState, b: EndpointState) -> bool:
-    if a.config_name != b.config_name or set(a.weights) != set(b.weights):
-        return False
-    if sorted(a.shadow_variants) != sorted(b.shadow_variants):
-        return False
-    return all(abs(a.weights[k] - b.weights[k]) <= 1e-6 for k in a.weights)
-
-
-def _describe(state: EndpointState) -> str:
-    weights = ", ".join(f"{k}={v:g}" for k, v in sorted(state.weights.items()))
-    return f"config {state.config_name!r}, weights {{{weights}}}"
 
 
 class EndpointChanger:
     """Runs audited changes of one SageMaker endpoint (by default the production one).
 
     ``lock`` and ``ledger`` are the promotion lock and ledger of the config bucket
-    (pass the ones of a :class:`~fraud_jlab.promotion.building_blocks` object to share
-    them). ``waiter_delay`` is the poll interval of the ``endpoint_in_service`` waiter.
+    (pass a :class:`~fraud_jlab.promotion.ProductionIntegrator`'s ``lock`` and ``ledger``
+    to share them). ``waiter_delay`` is the poll interval of the ``endpoint_in_service`` waiter.
     """
 
     def __init__(
@@ -222,44 +134,23 @@ class EndpointChanger:
     def bucket(self) -> str:
         return self.ledger.store.bucket
 
+    @property
+    def endpoint(self) -> EndpointStore:
+        """The AWS calls of this changer's endpoint."""
+        return EndpointStore(self.sagemaker, self.endpoint_name, self.waiter_config)
+
+    def _audit(self) -> Audit:
+        return Audit(self.lock, self.ledger, self.clock, self.sleep, self.retry_delays)
+
     # --- reading ---------------------------------------------------------------
     def read(self, step: str = "describe_endpoint") -> EndpointState:
         """The endpoint now; NotFoundError when it does not exist."""
-        try:
-            resp = aws_step(
-                step,
-                "sagemaker",
-                None,
-                self.sagemaker.describe_endpoint,
-                EndpointName=self.endpoint_name,
-            )
-        except AwsOperationError as exc:
-            if _missing(exc):
-                raise NotFoundError("endpoint", self.endpoint_name) from exc
-            raise
-        return endpoint_state(resp)
-
-    def _config_variants(self, config_name: str) -> tuple[list[str], list[str]]:
-        try:
-            resp = aws_step(
-                "describe_endpoint_config",
-                "sagemaker",
-                None,
-                self.sagemaker.describe_endpoint_config,
-                EndpointConfigName=config_name,
-            )
-        except AwsOperationError as exc:
-            if _missing(exc):
-                raise NotFoundError("endpoint configuration", config_name) from exc
-            raise
-        production = [str(v["VariantName"]) for v in resp.get("ProductionVariants") or []]
-        shadows = [str(v["VariantName"]) for v in resp.get("ShadowProductionVariants") or []]
-        return production, shadows
+        return self.endpoint.read(step)
 
     def _expected(self, before: EndpointState, target: EndpointTarget) -> EndpointState:
         """The endpoint after ``target``; ValidationError when the target cannot apply."""
         if target.config_name is not None and target.config_name != before.config_name:
-            variants, shadows = self._config_variants(target.config_name)
+            variants, shadows = self.endpoint.config_variants(target.config_name)
             base = dict.fromkeys(variants, 1.0)
             if len(variants) == 1:
                 base = {variants[0]: 100.0}
@@ -302,56 +193,27 @@ class EndpointChanger:
         ConflictError (the promotion lock is held, nothing written) or
         AwsOperationError (``production_unchanged`` says whether it was restored).
         """
-        approver = check_text(approver, "approver", max_len=256)
-        if not dry_run:
-            reason = check_text(reason, "reason")
-        elif reason is not None and not isinstance(reason, str):
-            raise ValidationError(f"reason must be a string, got {reason!r}", field="reason")
-        if kind not in ENDPOINT_CHANGE_KINDS:
-            raise ValidationError(
-                f"kind must be one of {', '.join(ENDPOINT_CHANGE_KINDS)}, got {kind!r}",
-                field="kind",
-            )
-        ab_test_id = check_ab_test_id(ab_test_id)
-        if target.config_name is not None and (
-            not isinstance(target.config_name, str)
-            or not ENDPOINT_NAME.fullmatch(target.config_name)
-        ):
-            raise ValidationError(
-                f"config_name must be a SageMaker endpoint configuration name, got {target.config_name!r}",
-                field="config_name",
-            )
-        weights = check_weights(target.weights) if target.weights is not None else None
-        if target.config_name is None and weights is None:
-            raise ValidationError(
-                "an endpoint change needs a target: config_name and/or weights", field="target"
-            )
-        target = EndpointTarget(target.config_name, weights)
+        ab_test_id, approver, why, target = check_change(
+            kind, ab_test_id, approver, reason, target, dry_run
+        )
         if dry_run:
             return self._plan(kind, ab_test_id, target)
-        try:
-            lease = self.lock.acquire(approver)
-        except AwsOperationError as exc:
-            self._unchanged(exc)
-            raise
-        try:
-            return self._locked(kind, ab_test_id, approver, str(reason), target, lease)
-        finally:
-            self.lock.release(lease)
+        audit = self._audit()
+        return audit.run(
+            approver,
+            lambda pid: self._locked(audit, pid, kind, ab_test_id, approver, why, target),
+        )
 
     def _plan(self, kind: str, ab_test_id: str, target: EndpointTarget) -> EndpointChangePlan:
-        try:
+        with amended("Production unchanged.", production_unchanged=True):
             before = self.read()
             after = self._expected(before, target)
-        except AwsOperationError as exc:
-            self._unchanged(exc)
-            raise
         changes: list[str] = []
         if after.config_name != before.config_name:
             changes.append(
                 f"UpdateEndpoint {self.endpoint_name}: {before.config_name} -> {after.config_name}"
             )
-        if target.weights is not None and not _same(
+        if target.weights is not None and not same_state(
             before.model_copy(update={"config_name": after.config_name}), after
         ):
             changes.append(
@@ -365,28 +227,20 @@ class EndpointChanger:
             kind=kind, ab_test_id=ab_test_id, before=before, after=after, changes=changes
         )
 
-    def _unchanged(self, exc: AwsOperationError, promotion_id: str | None = None) -> None:
-        """Amend the AWS error in place: nothing of the endpoint was changed."""
-        suffix = "Production unchanged" + (f" (change {promotion_id})." if promotion_id else ".")
-        exc.amend(suffix, production_unchanged=True)
-
     def _locked(
         self,
+        audit: Audit,
+        promotion_id: str,
         kind: str,
         ab_test_id: str,
         approver: str,
         reason: str,
         target: EndpointTarget,
-        lease: Any,
     ) -> PromotionRecord:
-        promotion_id = new_id(int(self.clock().timestamp() * 1000))
-        try:
-            self.lock.name_promotion(lease, promotion_id)
+        unchanged = f"Production unchanged (change {promotion_id})."
+        with amended(unchanged, production_unchanged=True):
             before = self.read()
             expected = self._expected(before, target)
-        except AwsOperationError as exc:
-            self._unchanged(exc, promotion_id)
-            raise
         empty = ProductionState(ssm={}, config=None)
         record = PromotionRecord(
             promotion_id=promotion_id,
@@ -404,186 +258,51 @@ class EndpointChanger:
             endpoint_after=expected,
         )
         try:
-            self.ledger.write_attempt(
-                promotion_id, record.model_dump(mode="json") | {"status": "in_progress"}
-            )
+            audit.begin(record)
         except AwsOperationError as exc:
-            self._unchanged(exc, promotion_id)
-            self._finish(record, exc.step or "ledger_attempt", str(exc), "rolled_back")
+            exc.amend(unchanged, production_unchanged=True)
+            audit.finish(record, exc.step or "ledger_attempt", str(exc), "rolled_back")
             raise
+        endpoint = self.endpoint
         step = "start"
         try:
             if expected.config_name != before.config_name:
                 step = "update_endpoint"
-                self._update_config(step, str(expected.config_name))
+                endpoint.update_config(step, str(expected.config_name))
                 step = "wait_update_endpoint"
-                self._wait(step)
+                endpoint.wait(step)
             if target.weights is not None:
                 step = "update_weights"
-                self._update_weights(step, dict(target.weights))
+                endpoint.update_weights(step, dict(target.weights))
                 step = "wait_update_weights"
-                self._wait(step)
+                endpoint.wait(step)
             step = "verify"
-            after = self.read(step)
+            after = endpoint.read(step)
             if target.weights is None:
                 expected.weights = dict(after.weights)
-            if not _same(after, expected):
+            if not same_state(after, expected):
                 raise RuntimeError(
-                    f"{self.endpoint_name} has {_describe(after)} after the change, "
-                    f"not {_describe(expected)}"
+                    f"{self.endpoint_name} has {describe_state(after)} after the change, "
+                    f"not {describe_state(expected)}"
                 )
             record.endpoint_after = after
             record.status = "completed"
             step = "ledger_record"
-            self.ledger.write_record(record)
+            audit.ledger.write_record(record)
             log.info(
                 "endpoint change %s (%s) of %s by %s: %s -> %s",
                 promotion_id,
                 kind,
                 self.endpoint_name,
                 approver,
-                _describe(before),
-                _describe(after),
+                describe_state(before),
+                describe_state(after),
             )
             return record
         except Exception as exc:  # any failure after the attempt must restore the endpoint
             record.status = "rolled_back"
             record.endpoint_after = expected
-            raise self._roll_back(record, before, step, exc) from exc
-
-    # --- AWS calls -----------------------------------------------------------
-    def _update_config(self, step: str, config_name: str) -> None:
-        aws_step(
-            step,
-            "sagemaker",
-            None,
-            self.sagemaker.update_endpoint,
-            EndpointName=self.endpoint_name,
-            EndpointConfigName=config_name,
-        )
-
-    def _update_weights(self, step: str, weights: dict[str, float]) -> None:
-        aws_step(
-            step,
-            "sagemaker",
-            None,
-            self.sagemaker.update_endpoint_weights_and_capacities,
-            EndpointName=self.endpoint_name,
-            DesiredWeightsAndCapacities=[
-                {"VariantName": name, "DesiredWeight": weight} for name, weight in weights.items()
-            ],
-        )
-
-    def _wait(self, step: str) -> None:
-        try:
-            self.sagemaker.get_waiter("endpoint_in_service").wait(
-                EndpointName=self.endpoint_name, WaiterConfig=self.waiter_config
-            )
-        except Exception as exc:
-            raise map_aws_error(exc, service="sagemaker", step=step) from exc
-
-    # --- restore -------------------------------------------------------------
-    def _retrying(self, fn: Callable[[], T]) -> T:
-        for delay in self.retry_delays:
-            try:
-                return fn()
-            except AwsOperationError as exc:
-                log.warning(
-                    "restore step %s failed (%s); retrying in %.2fs",
-                    exc.step,
-                    exc.aws_error_code or exc,
-                    delay,
-                )
-                self.sleep(delay)
-        return fn()
-
-    def _restore(self, before: EndpointState) -> list[str]:
-        """Put the endpoint back to ``before``; what is left (empty when verified)."""
-        problems: list[str] = []
-        try:
-            now = self._retrying(lambda: self.read("restore_read"))
-        except (AwsOperationError, NotFoundError) as exc:
-            return [f"could not read {self.endpoint_name} to restore it ({exc})"]
-        if now.config_name != before.config_name and before.config_name is not None:
-            config = before.config_name
-            try:
-                self._retrying(lambda: self._update_config("restore_endpoint", config))
-                self._retrying(lambda: self._wait("restore_wait"))
-                now = self._retrying(lambda: self.read("restore_read"))
-            except AwsOperationError as exc:
-                problems.append(
-                    f"restoring config {config!r} failed at '{exc.step}' ({_code(exc)})"
-                )
-        if not _same(now, before) and now.config_name == before.config_name:
-            weights = dict(before.weights)
-            try:
-                self._retrying(lambda: self._update_weights("restore_weights", weights))
-                self._retrying(lambda: self._wait("restore_wait"))
-            except AwsOperationError as exc:
-                problems.append(f"restoring weights failed at '{exc.step}' ({_code(exc)})")
-        try:
-            after = self._retrying(lambda: self.read("verify_restore"))
-        except AwsOperationError as exc:
-            problems.append(f"could not verify the restore ({_code(exc)})")
-            return problems
-        if not _same(after, before):
-            problems.append(
-                f"the endpoint has {_describe(after)}, before it had {_describe(before)}"
-            )
-        return problems
-
-    def _roll_back(
-        self, record: PromotionRecord, before: EndpointState, step: str, cause: BaseException
-    ) -> FraudJlabError:
-        inner: BaseException = cause
-        if isinstance(cause, AwsOperationError) and cause.__cause__ is not None:
-            inner = cause.__cause__
-        code = error_code(inner) or type(inner).__name__
-        problems = self._restore(before)
-        head = (
-            f"Endpoint change {record.promotion_id} ({record.kind}) of {self.endpoint_name!r} "
-            f"failed at step '{step}' ({code}): {inner}."
-        )
-        if not problems:
-            message = (
-                f"{head} The endpoint was restored and verified equal to its state before the "
-                f"change: production unchanged ({_describe(before)})."
-            )
-            status = "rolled_back"
-        else:
-            message = (
-                f"{head} Production MAY BE CHANGED, restore incomplete: {'; '.join(problems)}. "
-                f"Before the change it had {_describe(before)}."
-            )
-            status = "failed"
-        self._finish(record, step, message, status)
-        return AwsOperationError(
-            message, step=step, aws_error_code=code, production_unchanged=status == "rolled_back"
-        )
-
-    def _finish(self, record: PromotionRecord, step: str, message: str, status: str) -> None:
-        record.status = "failed" if status == "failed" else "rolled_back"
-        record.failed_step = step
-        record.error = message
-        try:
-            self.ledger.write_record(record)
-        except AwsOperationError as exc:
-            log.error("Could not write ledger record %s: %s", record.promotion_id, exc)
-
-
-def _missing(exc: AwsOperationError) -> bool:
-    """SageMaker's answer for an endpoint (configuration) that does not exist."""
-    cause = exc.__cause__
-    return (
-        cause is not None
-        and error_code(cause) == "ValidationException"
-        and ("not find" in str(cause))
-    )
-
-
-def _code(exc: AwsOperationError) -> str:
-    """The AWS error code of ``exc`` (or the underlying exception's text)."""
-    return exc.aws_error_code or str(exc.__cause__ or exc)
+            raise roll_back(audit, endpoint, record, before, step, exc) from exc
 
 
 __all__ = [
