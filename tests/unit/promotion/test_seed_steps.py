@@ -187,7 +187,7 @@ def test_a_step_without_approver_or_reason_writes_nothing(
 
 
 @pytest.mark.parametrize("name", STEPS)
-def test_a_step_waits_for_no_one_while_a_promotion_holds_the_lock(
+def test_a_step_is_refused_while_a_promotion_holds_the_lock(
     aws_env: AwsEnv, integrator: ProductionIntegrator, name: str
 ) -> None:
     _production(integrator, aws_env)
