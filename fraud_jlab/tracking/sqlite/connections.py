@@ -27,6 +27,7 @@ class Connections:
         self._conns_lock = threading.Lock()
         self._version_conn: sqlite3.Connection | None = None
         self._version_lock = threading.Lock()
+        self._version_epoch = 0
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -88,7 +89,11 @@ class Connections:
                 self._version_conn = sqlite3.connect(
                     self.path, timeout=30.0, isolation_level=None, check_same_thread=False
                 )
-            return int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
+                # A reopened connection counts data_version afresh: the epoch keeps the
+                # numbers of different connections apart.
+                self._version_epoch += 1
+            value = int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
+            return (self._version_epoch << 40) + value
 
     def close(self) -> None:
         """Close every thread's connection (they reopen lazily if used again)."""
