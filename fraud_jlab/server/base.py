@@ -34,6 +34,7 @@ from fraud_jlab.server.jobs import JobRegistry
 from fraud_jlab.server.json_body import load_json_body
 from fraud_jlab.server.openapi import Operation
 from fraud_jlab.tracking.contract import TrackerStore
+from fraud_jlab.tracking.search_cache import SearchCache
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 ResultT = TypeVar("ResultT")
@@ -63,6 +64,7 @@ class FraudJlabContext:
     limiters: dict[str, anyio.CapacityLimiter] = field(default_factory=dict)
     #: Background jobs (``GET jobs/{job_id}``): A/B test changes that wait for SageMaker.
     jobs: JobRegistry = field(default_factory=lambda: JobRegistry(error_status_and_body))
+    _search_cache: SearchCache | None = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -87,6 +89,13 @@ class FraudJlabContext:
             if service not in self._clients:
                 self._clients[service] = aws.client(service, self.settings)
             return self._clients[service]
+
+    def search_cache(self) -> SearchCache:
+        """The search response cache of the current ``tracker`` (a new one if it was swapped)."""
+        cache = self._search_cache
+        if cache is None or cache.store is not self.tracker:
+            cache = self._search_cache = SearchCache(self.tracker)
+        return cache
 
     def limiter(self, pool: PoolKind) -> anyio.CapacityLimiter:
         try:
@@ -279,6 +288,20 @@ class FraudJlabHandler(APIHandler):
             return json.dumps(fn(*args).model_dump(mode="json"))
 
         text = await self.run_blocking(call, pool=pool)
+        self.set_status(200)
+        self.set_header("Content-Type", "application/json")
+        self.finish(text)
+
+    async def write_search(
+        self, filter_string: str, order_by: list[str], max_results: int, page_token: str | None
+    ) -> None:
+        """Finish with the ``RunsPage`` JSON of a search, from the response cache when the store
+        has not changed since (answered here on the loop), else searched in a worker thread."""
+        cache = self._fj_context.search_cache()
+        key = cache.key(filter_string, order_by, max_results, page_token)
+        text = cache.lookup(key)
+        if text is None:
+            text = await self.run_blocking(cache.compute, key)
         self.set_status(200)
         self.set_header("Content-Type", "application/json")
         self.finish(text)

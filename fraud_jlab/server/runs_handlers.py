@@ -66,9 +66,7 @@ class RunsHandler(FraudJlabHandler):
             "max_results", DEFAULT_MAX_RESULTS, minimum=1, maximum=MAX_RESULTS_LIMIT
         )
         page_token = self.query_str("page_token") or None
-        await self.write_model_blocking(
-            self.tracker.search_runs, filter_string, order_by, max_results, page_token
-        )
+        await self.write_search(filter_string, order_by, max_results, page_token)
 
 
 class RunsSearchRequest(BaseModel):
@@ -103,8 +101,7 @@ class RunsSearchHandler(FraudJlabHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         body = self.parse_body(RunsSearchRequest)
-        await self.write_model_blocking(
-            self.tracker.search_runs,
+        await self.write_search(
             body.filter,
             [part.strip() for key in body.order_by for part in key.split(",") if part.strip()],
             body.max_results,

@@ -13,6 +13,7 @@ to the REST API unchanged.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -216,6 +217,27 @@ class TrackerStore(ABC):
         self, kind: str | None = None, *, run_id: str | None = None
     ) -> list[TrackerEvent]:
         """Events, newest first, optionally of one kind and/or one run."""
+
+    def search_runs_json(
+        self,
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> str:
+        """:meth:`search_runs`'s page as the JSON text of ``RunsPage.model_dump(mode="json")``.
+
+        What the REST API sends. A backend may render it without building a model per run
+        (the SQLite store does it in SQL); the decoded JSON must equal this default's.
+        """
+        page = self.search_runs(filter_string, order_by, max_results, page_token)
+        return json.dumps(page.model_dump(mode="json"))
+
+    def data_version(self) -> int | None:
+        """A number that changes whenever the store's data changes (any writer, any process),
+        cheap enough to ask before every read; ``None`` when the backend cannot tell (a remote
+        service), in which case search responses are never cached."""
+        return None
 
     def check(self) -> None:
         """Raise if the backing service is unreachable or refuses access (one cheap request)."""

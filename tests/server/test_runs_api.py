@@ -286,7 +286,7 @@ async def test_environment_overrides_server_config(
 @pytest.mark.parametrize(
     ("method_name", "path"),
     [
-        ("search_runs", ("runs",)),
+        ("search_runs_json", ("runs",)),
         ("get_run", ("runs", "PARENT")),
         ("list_experiments", ("experiments",)),
     ],

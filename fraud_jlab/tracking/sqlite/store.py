@@ -4,7 +4,8 @@
 and artifacts in ``tracking-artifacts/<run_id>/...``. Every write is a single
 ``BEGIN IMMEDIATE`` transaction, so a crash never leaves a half-written run; a
 process killed mid-run leaves that run ``running``. Each thread gets its own
-connection (WAL lets readers run while one writer commits).
+connection (``fraud_jlab.tracking.sqlite.connections``); events live in
+``sqlite.events``, bulk logging in ``sqlite.bulk``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import json
 import os
 import sqlite3
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,7 +29,6 @@ from fraud_jlab.tracking.contract import (
     RunDetail,
     RunsPage,
     RunStatus,
-    TrackerEvent,
     TrackerStore,
 )
 from fraud_jlab.tracking.inputs import (
@@ -38,12 +37,14 @@ from fraud_jlab.tracking.inputs import (
     check_mapping,
     check_metrics,
     check_name,
-    check_payload,
     from_ms,
     to_ms,
 )
+from fraud_jlab.tracking.sqlite import bulk
+from fraud_jlab.tracking.sqlite.connections import Connections
+from fraud_jlab.tracking.sqlite.events import EventsMixin
 from fraud_jlab.tracking.sqlite.schema import migrate
-from fraud_jlab.tracking.sqlite.search import hydrate, search
+from fraud_jlab.tracking.sqlite.search import hydrate, search, search_json
 
 
 def _compact_json(value: Mapping[str, Any]) -> str:
@@ -54,71 +55,37 @@ def _now_ms() -> int:
     return to_ms(datetime.now(timezone.utc), "now")
 
 
-class SqliteTrackerStore(TrackerStore):
+class SqliteTrackerStore(EventsMixin, TrackerStore):
     """Tracker kept in a SQLite file; see the module docstring. Safe to share between threads."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path).expanduser().resolve()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.artifact_root = self.path.parent / f"{self.path.stem}-artifacts"
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._db = Connections(self.path)
         self._experiment_ids: dict[str, int] = {}
         migrate(self._conn())
 
     def __repr__(self) -> str:
         return f"SqliteTrackerStore({str(self.path)!r})"
 
-    # --- connections and transactions --------------------------------------
+    # --- connections and transactions (fraud_jlab.tracking.sqlite.connections) ---
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: a commit survives a process crash; only an OS crash may lose the last ones.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 30000")
-            # 100k runs are ~150 MB: keep the hot index pages in memory and read through mmap.
-            conn.execute("PRAGMA cache_size = -32000")
-            conn.execute("PRAGMA mmap_size = 268435456")
-            # Each run rewrites the same tail pages many times; checkpoint them less often.
-            conn.execute("PRAGMA wal_autocheckpoint = 4000")
-            self._local.conn = conn
-            with self._conns_lock:
-                self._conns.append(conn)
-        return conn
+        return self._db.conn()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.write()
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN")  # one snapshot for count, page and hydration
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.read()
 
     def close(self) -> None:
         """Close every thread's connection (the store reopens lazily if used again)."""
-        with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self._db.close()
+
+    def data_version(self) -> int:
+        """Changes whenever any connection, in any process, commits to the database file."""
+        return self._db.data_version()
 
     def _seq(self, conn: sqlite3.Connection, run_id: Any) -> tuple[int, str]:
         seq, status, _, _ = self._state(conn, run_id)
@@ -384,6 +351,26 @@ class SqliteTrackerStore(TrackerStore):
         with self._read() as conn:
             return search(conn, filter_string, order_by, max_results, page_token)
 
+    def search_runs_json(
+        self,
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> str:
+        """``search_runs`` as ``RunsPage`` JSON, rendered by SQLite without a model per run."""
+        with self._read() as conn:
+            return search_json(conn, filter_string, order_by, max_results, page_token)
+
+    def log_runs(self, runs: Sequence[bulk.RunToLog]) -> list[str]:
+        """Log many runs in one transaction (see ``fraud_jlab.tracking.sqlite.bulk``).
+
+        Example: ``store.log_runs([RunToLog("exp", "r1", user="ann", start_time=t0,
+        end_time=t1, params={"max_depth": 7}, metrics={"auc_roc": 0.93})])``.
+        """
+        with self._write() as conn:
+            return bulk.log_runs(conn, runs)
+
     def list_experiments(self) -> list[ExperimentSummary]:
         with self._read() as conn:
             rows = conn.execute(
@@ -420,48 +407,3 @@ class SqliteTrackerStore(TrackerStore):
             return file.read_bytes()
         except FileNotFoundError:
             raise NotFoundError("artifact file", str(file), "It was removed from disk.") from None
-
-    # --- events ------------------------------------------------------------
-    def log_event(
-        self, kind: str, payload: Mapping[str, Any], *, run_id: str | None = None
-    ) -> TrackerEvent:
-        kind = check_name(kind, "kind")
-        text = check_payload(payload)
-        now = _now_ms()
-        event_id = ids.new_id(now)
-        with self._write() as conn:
-            if run_id is not None:
-                self._seq(conn, run_id)
-            conn.execute(
-                "INSERT INTO events (event_id, kind, run_id, ts_ms, payload) VALUES (?, ?, ?, ?, ?)",
-                (event_id, kind, run_id, now, text),
-            )
-        return TrackerEvent(
-            event_id=event_id,
-            kind=kind,
-            run_id=run_id,
-            timestamp=from_ms(now),
-            payload=json.loads(text),
-        )
-
-    def list_events(
-        self, kind: str | None = None, *, run_id: str | None = None
-    ) -> list[TrackerEvent]:
-        clauses, params = [], []
-        if kind is not None:
-            clauses.append("kind = ?")
-            params.append(kind)
-        if run_id is not None:
-            clauses.append("run_id = ?")
-            params.append(run_id)
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT event_id, kind, run_id, ts_ms, payload FROM events {where} "
-                "ORDER BY ts_ms DESC, event_id DESC",
-                params,
-            ).fetchall()
-        return [
-            TrackerEvent(event_id=e, kind=k, run_id=r, timestamp=from_ms(t), payload=json.loads(p))
-            for e, k, r, t, p in rows
-        ]
