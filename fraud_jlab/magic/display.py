@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from fraud_jlab.abtest.service import ABTestState, stage_weights
+from fraud_jlab.abtest.service import ABTestState
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.evaluation.intervals import ci_summary
 from fraud_jlab.promotion import undo
@@ -255,8 +255,14 @@ def endpoint_plan_text(plan: EndpointChangePlan) -> str:
     """A dry run of an endpoint change: the endpoint now and the calls that would change it."""
     lines = [
         f"Dry run for {plan.kind} {plan.ab_test_id}: nothing written yet.",
-        f"  endpoint {plan.before.endpoint_name}: config {plan.before.config_name} "
+        f"  endpoint {plan.before.endpoint_name} now: config {plan.before.config_name} "
         f"({_weights(plan.before.weights)})",
+        f"  after: config {plan.after.config_name} ({_weights(plan.after.weights)})"
+        + (
+            f", shadow {', '.join(plan.after.shadow_variants)}"
+            if plan.after.shadow_variants
+            else ""
+        ),
         "Changes:",
     ]
     lines += [f"  {change}" for change in plan.changes]
@@ -286,24 +292,6 @@ def ab_test_text(state: ABTestState) -> str:
         for e in state.history
     ]
     return "\n".join(lines)
-
-
-def ab_change_text(state: ABTestState, action: str) -> str:
-    """What ``action`` would change on a test's endpoint, for the confirmation."""
-    config = state.shadow_config if state.stage < 0 and state.shadow_config else state.ab_config
-    now = f"{state.endpoint_name} now: config {config}, weights {_weights(state.weights)}"
-    if action == "advance" and state.stage + 1 < len(state.plan):
-        then = (
-            f"UpdateEndpointWeightsAndCapacities to stage {state.stage + 2} of {len(state.plan)}: "
-            + _weights(stage_weights(state.plan[state.stage + 1]))
-        )
-    elif action == "promote":
-        then = "UpdateEndpoint to a configuration serving the challenger's model alone (100%)"
-    elif action in ("rollback", "stop"):
-        then = f"UpdateEndpoint back to the champion's configuration {state.champion_config}"
-    else:
-        then = f"{action} (the test is {state.status}, {_stage(state)})"
-    return f"{action} A/B test {state.ab_test_id} ({state.status}):\n  {now}\n  -> {then}"
 
 
 def ab_tests_frame(tests: list[ABTestState]) -> pd.DataFrame:

@@ -207,7 +207,12 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
     ):
         change = ab_sub.add_parser(action, help=help_text)
         change.add_argument("ab_test_id", metavar="AB_TEST_ID")
-        change.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        change.add_argument(
+            "--reason", default="", help="why (recorded in the ledger); required unless --dry-run"
+        )
+        change.add_argument(
+            "--dry-run", action="store_true", help="only show what would change; write nothing"
+        )
         change.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser, subs
 

@@ -31,9 +31,8 @@ in ``finally``. A dry run validates and reads, writes nothing, and returns an
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -44,6 +43,7 @@ from fraud_jlab.aws import error_code
 from fraud_jlab.aws.errors import map_aws_error
 from fraud_jlab.errors import AwsOperationError, FraudJlabError, NotFoundError, ValidationError
 from fraud_jlab.models.abtest import ENDPOINT_NAME
+from fraud_jlab.promotion.endpoint_checks import check_ab_test_id, check_text, check_weights
 from fraud_jlab.promotion.ledger import PromotionLedger
 from fraud_jlab.promotion.lock import PromotionLock
 from fraud_jlab.promotion.models import (
@@ -59,8 +59,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: Sleeps between the tries of a failed restore call (so 3 tries in all).
 RESTORE_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.2)
-_AB_TEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_VARIANT = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
 class EndpointChangePlan(BaseModel):
@@ -87,57 +85,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def check_text(value: Any, field: str, *, max_len: int = 2000) -> str:
-    """A non-empty string of at most ``max_len`` characters, else ValidationError."""
-    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise ValidationError(
-            f"{field} is required: a non-empty string of at most {max_len} characters, got {value!r}",
-            field=field,
-        )
-    return value.strip()
-
-
-def check_ab_test_id(value: Any, field: str = "ab_test_id") -> str:
-    if not isinstance(value, str) or not _AB_TEST_ID.fullmatch(value):
-        raise ValidationError(
-            f"{field} must be 1-128 characters of letters, digits, '.', '_' or '-' starting with "
-            f"a letter or digit, got {value!r}",
-            field=field,
-        )
-    return value
-
-
-def check_weights(weights: Any, field: str = "weights") -> dict[str, float]:
-    """Variant name -> percent: each 0..100, at least one variant, summing to 100."""
-    if not isinstance(weights, Mapping) or not weights:
-        raise ValidationError(
-            f"{field} must map production variant names to percentages 0..100 summing to 100, "
-            f"got {weights!r}",
-            field=field,
-        )
-    out: dict[str, float] = {}
-    for name, value in weights.items():
-        if not isinstance(name, str) or not _VARIANT.fullmatch(name):
-            raise ValidationError(f"{field}: {name!r} is not a SageMaker variant name", field=field)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not 0 <= value <= 100
-            or value != value
-        ):
-            raise ValidationError(
-                f"{field}[{name!r}] must be a number between 0 and 100, got {value!r}",
-                field=field,
-            )
-        out[name] = float(value)
-    total = sum(out.values())
-    if abs(total - 100.0) > 1e-6:
-        raise ValidationError(
-            f"{field} must sum to 100 (percent of traffic), got {total:g}", field=field
-        )
-    return out
-
-
 def endpoint_state(description: Mapping[str, Any]) -> EndpointState:
     """An :class:`EndpointState` from a ``DescribeEndpoint`` response."""
     weights: dict[str, float] = {}
@@ -159,6 +106,10 @@ def _same(a: EndpointState, b: EndpointState) -> bool:
     if sorted(a.shadow_variants) != sorted(b.shadow_variants):
         return False
     return all(abs(a.weights[k] - b.weights[k]) <= 1e-6 for k in a.weights)
+
+
+def _percent(weights: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:g}%" for k, v in weights.items()) or "its initial weights"
 
 
 def _describe(state: EndpointState) -> str:
@@ -239,7 +190,8 @@ class EndpointChanger:
             raise
         return endpoint_state(resp)
 
-    def _config_variants(self, config_name: str) -> tuple[list[str], list[str]]:
+    def _config_variants(self, config_name: str) -> tuple[dict[str, float], list[str]]:
+        """A configuration's production variants (initial weights in percent) and shadows."""
         try:
             resp = aws_step(
                 "describe_endpoint_config",
@@ -252,20 +204,29 @@ class EndpointChanger:
             if _missing(exc):
                 raise NotFoundError("endpoint configuration", config_name) from exc
             raise
-        production = [str(v["VariantName"]) for v in resp.get("ProductionVariants") or []]
+        variants = resp.get("ProductionVariants") or []
+        raw = {str(v["VariantName"]): float(v.get("InitialVariantWeight", 1.0)) for v in variants}
+        total = sum(raw.values()) or 1.0
         shadows = [str(v["VariantName"]) for v in resp.get("ShadowProductionVariants") or []]
-        return production, shadows
+        return {k: 100.0 * w / total for k, w in raw.items()}, shadows
 
-    def _expected(self, before: EndpointState, target: EndpointTarget) -> EndpointState:
-        """The endpoint after ``target``; ValidationError when the target cannot apply."""
+    def _expected(
+        self,
+        before: EndpointState,
+        target: EndpointTarget,
+        *,
+        planned: bool = False,
+        new_config: tuple[dict[str, float], list[str]] | None = None,
+    ) -> EndpointState:
+        """The endpoint after ``target``; ValidationError when the target cannot apply.
+
+        ``planned`` (a dry run) keeps a new configuration's initial weights as the weights
+        after; ``new_config`` gives the variants of a target configuration not created yet.
+        """
         if target.config_name is not None and target.config_name != before.config_name:
-            variants, shadows = self._config_variants(target.config_name)
-            base = dict.fromkeys(variants, 1.0)
-            if len(variants) == 1:
-                base = {variants[0]: 100.0}
+            base, shadows = new_config or self._config_variants(target.config_name)
         else:
-            base = dict(before.weights)
-            shadows = list(before.shadow_variants)
+            base, shadows = dict(before.weights), list(before.shadow_variants)
         weights = dict(target.weights) if target.weights is not None else base
         if target.weights is not None and set(weights) != set(base):
             raise ValidationError(
@@ -275,7 +236,7 @@ class EndpointChanger:
             )
         if target.weights is None and target.config_name not in (None, before.config_name):
             # A new config serves its own initial weights: record them as described after.
-            weights = {}
+            weights = dict(base) if planned else {}
         return EndpointState(
             endpoint_name=self.endpoint_name,
             config_name=target.config_name or before.config_name,
@@ -328,7 +289,7 @@ class EndpointChanger:
             )
         target = EndpointTarget(target.config_name, weights)
         if dry_run:
-            return self._plan(kind, ab_test_id, target)
+            return self.plan(kind, ab_test_id, target)
         try:
             lease = self.lock.acquire(approver)
         except AwsOperationError as exc:
@@ -339,26 +300,43 @@ class EndpointChanger:
         finally:
             self.lock.release(lease)
 
-    def _plan(self, kind: str, ab_test_id: str, target: EndpointTarget) -> EndpointChangePlan:
+    def plan(
+        self,
+        kind: str,
+        ab_test_id: str,
+        target: EndpointTarget,
+        *,
+        new_config: tuple[dict[str, float], list[str]] | None = None,
+        prelude: Sequence[str] = (),
+    ) -> EndpointChangePlan:
+        """What ``target`` would do to the endpoint, reading only (a dry run).
+
+        ``before`` is the endpoint now, ``after`` what it would be, ``changes`` the calls in
+        words (``prelude`` first: e.g. creating the ``new_config`` it would switch to).
+        """
         try:
             before = self.read()
-            after = self._expected(before, target)
+            after = self._expected(before, target, planned=True, new_config=new_config)
         except AwsOperationError as exc:
             self._unchanged(exc)
             raise
-        changes: list[str] = []
+        changes = list(prelude)
         if after.config_name != before.config_name:
             changes.append(
-                f"UpdateEndpoint {self.endpoint_name}: {before.config_name} -> {after.config_name}"
+                f"UpdateEndpoint {self.endpoint_name}: {before.config_name} -> "
+                f"{after.config_name} ({_percent(after.weights)}"
+                + (
+                    f"; shadow {', '.join(after.shadow_variants)})"
+                    if after.shadow_variants
+                    else ")"
+                )
             )
-        if target.weights is not None and not _same(
-            before.model_copy(update={"config_name": after.config_name}), after
-        ):
+        moved = before.model_copy(update={"config_name": after.config_name})
+        if target.weights is not None and not _same(moved, after):
             changes.append(
-                "UpdateEndpointWeightsAndCapacities "
+                f"UpdateEndpointWeightsAndCapacities {self.endpoint_name}: "
                 + ", ".join(
-                    f"{k}: {before.weights.get(k, 0):g} -> {v:g}"
-                    for k, v in sorted(after.weights.items())
+                    f"{k} {before.weights.get(k, 0):g}% -> {v:g}%" for k, v in after.weights.items()
                 )
             )
         return EndpointChangePlan(

@@ -23,7 +23,7 @@ from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool
 
 from fraud_jlab.abtest.from_run import ab_service, resolve_challenger
 from fraud_jlab.abtest.service import ABTestService, ABTestState
@@ -82,8 +82,21 @@ class ABTestChangeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
+    reason: str = Field(
+        default="",
+        max_length=1000,
+        description="Why (recorded in the ledger); required unless dry_run is true.",
+    )
+    dry_run: StrictBool = Field(
+        default=False,
+        description="Check the change exactly as a real one (same 409 refusals), write "
+        "nothing, and answer 200 with the EndpointChangePlan at once.",
+    )
     wait: StrictBool = _WAIT
+
+
+class ABTestChangeAnswer(RootModel[ABTestState | EndpointChangePlan]):
+    """``200`` of a change: the plan for ``dry_run``, else (``wait``) the final A/B test state."""
 
 
 class ABTestsResponse(BaseModel):
@@ -216,7 +229,19 @@ class ABTestChangeHandler(ABTestAuthorizedHandler):
     @authorized
     async def post(self, ab_test_id: str) -> None:
         body = self.parse_body(ABTestChangeRequest)
-        approver = self.approver_identity().require()
+        identity = self.approver_identity()
+        if body.dry_run:
+            approver = identity.approver_or_dry_run()
+            plan = await self.run_blocking(
+                lambda: getattr(_service(self), self.action)(
+                    ab_test_id, approver=approver, reason=body.reason or None, dry_run=True
+                ),
+                pool="aws",
+            )
+            self.write_model(plan)
+            return
+        reason = check_text(body.reason, "reason", max_len=1000)
+        approver = identity.require()
         await self.run_blocking(lambda: _service(self).get(ab_test_id), pool="aws")
         await _run_or_submit(
             self,
@@ -226,7 +251,7 @@ class ABTestChangeHandler(ABTestAuthorizedHandler):
             body.wait,
             200,
             lambda: getattr(_service(self), self.action)(
-                ab_test_id, approver=approver, reason=body.reason
+                ab_test_id, approver=approver, reason=reason
             ),
         )
 
@@ -237,14 +262,17 @@ def _change_handler(action: str) -> type[ABTestChangeHandler]:
         summary=_ACTION_SUMMARIES[action],
         description=(
             "An audited endpoint change (lock, ledger records before and after, restore on "
-            "failure). 202 with a job to poll at GET jobs/{job_id} (200 with the A/B test when "
-            "wait is true); 404 for an unknown test; the job fails with 409 when the test is "
-            "not running (or at its last stage, for advance) and 502 when an AWS call failed."
+            "failure). 200 with the EndpointChangePlan at once for dry_run (nothing written; "
+            "409 when the test is not running or, for advance, at its last stage). Otherwise "
+            "reason is required (400 naming it); 202 with a job to poll at GET jobs/{job_id} "
+            "(200 with the A/B test state when wait is true); 404 for an unknown test; the job "
+            "fails with 409 when the test is not running (or at its last stage, for advance) "
+            "and 502 when an AWS call failed."
         ),
         tags=("ab-tests",),
         path_params={"ab_test_id": "The A/B test id."},
         request_model=ABTestChangeRequest,
-        responses={200: ABTestState, 202: Job},
+        responses={200: ABTestChangeAnswer, 202: Job},
         errors=(404, 409, 502),
     )
     name = f"ABTest{action.capitalize()}Handler"

@@ -118,7 +118,11 @@ def test_ab_start_advance_promote_with_confirmations(
     state = shell.run_line_magic("fraud", f'ab advance {state.ab_test_id} --reason "stage 1 ok"')
     assert isinstance(state, ABTestState)
     out = capsys.readouterr().out
-    assert "UpdateEndpointWeightsAndCapacities to stage 2 of 4: Champion 75%, Challenger 25%" in out
+    assert (
+        f"UpdateEndpointWeightsAndCapacities {PRODUCTION}: Champion 90% -> 75%, Challenger 10% -> 25%"
+        in out
+    )
+    assert out.index("Dry run for ab_weights") < out.index("Approver recorded in the ledger")
     assert _live(aws)[1] == {"Champion": 75.0, "Challenger": 25.0}
 
     state = shell.run_line_magic("fraud", f'ab promote {state.ab_test_id} --reason "wins"')
@@ -227,4 +231,26 @@ def test_ab_shadow_start_shows_the_shadow_stage(
     assert _live(aws)[0] == state.shadow_config
     state = shell.run_line_magic("fraud", f'ab advance {state.ab_test_id} --reason "ok" --yes')
     assert isinstance(state, ABTestState) and state.stage == 0
-    assert "stage 1 of 4: Champion 90%, Challenger 10%" in capsys.readouterr().out
+    assert "Challenger 0% -> 10%" in capsys.readouterr().out
+
+
+def test_ab_change_dry_run_shows_the_plan_and_writes_nothing(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    aws: Any,
+    capsys: pytest.CaptureFixture[str],
+    no_input: None,
+) -> None:
+    state = shell.run_line_magic("fraud", f'ab start {_run(tracker)} --reason "s" --yes')
+    assert isinstance(state, ABTestState)
+    keys, live = _keys(), _live(aws)
+    capsys.readouterr()
+    for action in ("advance", "promote", "rollback", "stop"):
+        plan = shell.run_line_magic("fraud", f"ab {action} {state.ab_test_id} --dry-run")
+        assert isinstance(plan, EndpointChangePlan), capsys.readouterr()
+        out = capsys.readouterr().out
+        assert out.startswith(f"Dry run for {plan.kind} {state.ab_test_id}")
+        assert all(change in out for change in plan.changes) and plan.changes
+    assert _keys() == keys and _live(aws) == live
+    assert shell.run_line_magic("fraud", f"ab advance {state.ab_test_id}") is None
+    assert "--reason is required" in capsys.readouterr().err
