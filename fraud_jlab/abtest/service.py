@@ -33,6 +33,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from fraud_jlab.abtest.capture import latency_stats, read_capture
+from fraud_jlab.abtest.deploy import (
+    create_challenger,
+    create_promoted,
+    delete_created,
+    start_changes,
+)
 from fraud_jlab.abtest.manager import EXPERIMENT_TAG, ABTestingManager
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
 from fraud_jlab.abtest.state import (
@@ -48,9 +55,13 @@ from fraud_jlab.abtest.state import (
     shadow_config_name,
     stage_weights,
 )
+from fraud_jlab.abtest.traffic import default_success_criteria
+from fraud_jlab.abtest.view import ABTestView, build_view, start_design, view_window
+from fraud_jlab.aws import client as aws_client
 from fraud_jlab.aws import error_code
 from fraud_jlab.aws.errors import AWS_ERRORS
 from fraud_jlab.errors import AwsOperationError, ConflictError, ValidationError
+from fraud_jlab.models.abtest import SuccessCriteria
 from fraud_jlab.promotion.endpoint_change import (
     EndpointChangePlan,
     EndpointTarget,
@@ -79,9 +90,21 @@ def check_audit(approver: Any, reason: Any, dry_run: bool) -> tuple[str, str]:
 class ABTestService:
     """Start, list, read, advance, promote, roll back and stop A/B tests (the REST/magic API)."""
 
-    def __init__(self, manager: ABTestingManager) -> None:
+    def __init__(self, manager: ABTestingManager, *, cloudwatch: Any = None) -> None:
         self.manager = manager
         self.store = ABTestStore(manager.s3, manager.settings.config_bucket)
+        self._cloudwatch = cloudwatch
+
+    @property
+    def cloudwatch(self) -> Any:
+        """The CloudWatch client the readout's latency comes from (made on first use)."""
+        if self._cloudwatch is None:
+            self._cloudwatch = aws_client("cloudwatch", self.manager.settings)
+        return self._cloudwatch
+
+    def criteria(self) -> SuccessCriteria:
+        """The success criteria tests are judged by (the design's, ``min_accuracy`` from settings)."""
+        return default_success_criteria(self.manager.settings.min_accuracy)
 
     @property
     def sagemaker(self) -> Any:
@@ -134,6 +157,8 @@ class ABTestService:
         first_config, first_weights = (
             (shadow_config, {CHAMPION_VARIANT: 100.0}) if shadow_config else (name, weights)
         )
+        # The sample size and duration the test needs, shown before it starts, kept with it.
+        design = start_design(self.criteria())
         if dry_run:
             before = self.manager.changer.read()
             after = before.model_copy(
@@ -148,89 +173,46 @@ class ABTestService:
                 ab_test_id=name,
                 before=before,
                 after=after,
-                changes=[
-                    f"CreateModel {name} ({model_artifact_s3_path})",
-                    f"CreateEndpointConfig {name}: {CHAMPION_VARIANT} ({variant['ModelName']}) "
-                    f"{weights[CHAMPION_VARIANT]:g}%, {CHALLENGER_VARIANT} {weights[CHALLENGER_VARIANT]:g}%",
-                    *(
-                        [
-                            f"CreateEndpointConfig {first_config}: {CHAMPION_VARIANT} 100%, "
-                            f"shadow {CHALLENGER_VARIANT} (a copy of all traffic)"
-                        ]
-                        if shadow
-                        else []
-                    ),
-                    f"UpdateEndpoint {before.endpoint_name}: {before.config_name} -> {first_config}",
-                ],
+                changes=start_changes(
+                    name=name,
+                    artifact=model_artifact_s3_path,
+                    champion=variant,
+                    weights=weights,
+                    shadow_config=shadow_config,
+                    endpoint=before.endpoint_name,
+                    config_before=str(before.config_name),
+                    first_config=first_config,
+                    design_summary=str(design["summary"]),
+                ),
             )
         tags = [{"Key": EXPERIMENT_TAG, "Value": experiment_slug(experiment_id)}]
         if image_uri is None:
             from fraud_jlab.tuning.sagemaker_amt import xgboost_image_uri
 
             image_uri = xgboost_image_uri(self.manager._region())
+        container = {
+            "Image": image_uri,
+            "ModelDataUrl": model_artifact_s3_path,
+            **({"Environment": dict(environment)} if environment else {}),
+        }
         created: list[str] = []
         try:
-            self.sagemaker.create_model(
-                ModelName=name,
-                PrimaryContainer={
-                    "Image": image_uri,
-                    "ModelDataUrl": model_artifact_s3_path,
-                    **({"Environment": dict(environment)} if environment else {}),
-                },
-                ExecutionRoleArn=self.manager.settings.sagemaker_role_arn,
-                Tags=tags,
+            created = create_challenger(
+                self.sagemaker,
+                self.manager.settings,
+                name=name,
+                container=container,
+                tags=tags,
+                champion=variant,
+                weights=weights,
+                instance_type=instance_type,
+                shadow_config=shadow_config,
             )
-            created.append("model")
-            self.sagemaker.create_endpoint_config(
-                EndpointConfigName=name,
-                ProductionVariants=[
-                    {
-                        "VariantName": CHAMPION_VARIANT,
-                        "ModelName": variant["ModelName"],
-                        "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
-                        "InstanceType": variant.get("InstanceType", instance_type),
-                        "InitialVariantWeight": weights[CHAMPION_VARIANT],
-                    },
-                    {
-                        "VariantName": CHALLENGER_VARIANT,
-                        "ModelName": name,
-                        "InitialInstanceCount": 1,
-                        "InstanceType": instance_type,
-                        "InitialVariantWeight": weights[CHALLENGER_VARIANT],
-                    },
-                ],
-                Tags=tags,
-            )
-            created.append("endpoint_config")
-            if shadow_config:
-                self.sagemaker.create_endpoint_config(
-                    EndpointConfigName=shadow_config,
-                    ProductionVariants=[
-                        {
-                            "VariantName": CHAMPION_VARIANT,
-                            "ModelName": variant["ModelName"],
-                            "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
-                            "InstanceType": variant.get("InstanceType", instance_type),
-                            "InitialVariantWeight": 100.0,
-                        }
-                    ],
-                    ShadowProductionVariants=[
-                        {
-                            "VariantName": CHALLENGER_VARIANT,
-                            "ModelName": name,
-                            "InitialInstanceCount": 1,
-                            "InstanceType": instance_type,
-                            "InitialVariantWeight": 100.0,
-                        }
-                    ],
-                    Tags=tags,
-                )
-                created.append("shadow_config")
             record = self._change(
                 "ab_deploy", name, approver, str(reason), first_config, first_weights
             )
         except Exception as exc:
-            self._delete_created(name, created)
+            delete_created(self.sagemaker, name, created)
             if isinstance(exc, AWS_ERRORS):
                 raise AwsOperationError(
                     f"creating the A/B test {name!r} failed: {exc}; production unchanged",
@@ -255,23 +237,10 @@ class ABTestService:
             started_at=now,
             started_by=approver,
             updated_at=now,
+            design=design,
         )
         self._record(state, None, "start", approver, str(reason), record)
         return state
-
-    def _delete_created(self, name: str, created: builtins.list[str]) -> None:
-        for kind in reversed(created):
-            try:
-                if kind == "shadow_config":
-                    self.sagemaker.delete_endpoint_config(
-                        EndpointConfigName=shadow_config_name(name)
-                    )
-                elif kind == "endpoint_config":
-                    self.sagemaker.delete_endpoint_config(EndpointConfigName=name)
-                else:
-                    self.sagemaker.delete_model(ModelName=name)
-            except Exception:
-                log.exception("could not delete %s %s after a failed A/B start", kind, name)
 
     # --- changes -----------------------------------------------------------------
     def _change(
@@ -412,18 +381,7 @@ class ABTestService:
                 prelude=prelude,
             )
         if not exists:
-            self.sagemaker.create_endpoint_config(
-                EndpointConfigName=promoted,
-                ProductionVariants=[
-                    {
-                        "VariantName": CHAMPION_VARIANT,
-                        "ModelName": variant["ModelName"],
-                        "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
-                        "InstanceType": variant["InstanceType"],
-                        "InitialVariantWeight": 100.0,
-                    }
-                ],
-            )
+            create_promoted(self.sagemaker, self.manager.settings, promoted, variant)
         record = self._change("ab_promote", ab_test_id, approver, reason, promoted, single)
         state.status = "completed"
         state.promoted_config = promoted
@@ -478,6 +436,26 @@ class ABTestService:
         state.weights = dict(record.endpoint_after.weights)
         self._record(state, etag, action, approver, reason, record)
         return state
+
+    def view(self, ab_test_id: str) -> ABTestView:
+        """The test with its design, data, readout, SRM check, latency and recommendation."""
+        state = self.get(ab_test_id)
+        start, end = view_window(state, self.manager.clock())
+        settings = self.manager.settings
+        variants = (CHAMPION_VARIANT, CHALLENGER_VARIANT)
+        capture = read_capture(
+            self.store.s3,
+            data_capture_uri=settings.data_capture_uri(),
+            ground_truth_uri=settings.ground_truth_uri(),
+            endpoint=state.endpoint_name,
+            variants=variants,
+            since=start,
+            now=end,
+        )
+        latency = latency_stats(self.cloudwatch, state.endpoint_name, variants, start, end)
+        return build_view(
+            state, capture, latency, self.criteria(), now=end, target_fpr=settings.gate_target_fpr
+        )
 
     def events(self, ab_test_id: str) -> builtins.list[ABTestEvent]:
         """The append-only event objects of a test, oldest first."""

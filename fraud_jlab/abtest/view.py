@@ -46,7 +46,7 @@ from fraud_jlab.abtest.readout import (
     variant_readout,
     wilson,
 )
-from fraud_jlab.abtest.service import ABTestState
+from fraud_jlab.abtest.state import ABTestState
 from fraud_jlab.models.abtest import SuccessCriteria
 
 #: The alert threshold on the endpoint's score (the decision rule's counts use it).

@@ -264,9 +264,13 @@ def cmd_ab(ns: argparse.Namespace) -> Any:
     if ns.ab_command == "start":
         return _ab_start(ns)
     if ns.ab_command == "status":
+        if ns.widget:
+            from fraud_jlab.widgets.abtest import ABTestMonitor
+
+            return ABTestMonitor(ns.ab_test_id)
         if ns.ab_test_id is None:
             return display.ab_tests_frame(_ab_service().list())
-        return _ab_service().get(ns.ab_test_id)
+        return _ab_service().view(ns.ab_test_id)
     return _ab_change(ns)
 
 

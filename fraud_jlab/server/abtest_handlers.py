@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool
 
 from fraud_jlab.abtest.from_run import ab_service, resolve_challenger
 from fraud_jlab.abtest.service import ABTestService, ABTestState
+from fraud_jlab.abtest.view import ABTestView
 from fraud_jlab.promotion.endpoint_change import EndpointChangePlan, check_text
 from fraud_jlab.server.base import ABTestAuthorizedHandler, FraudJlabHandler
 from fraud_jlab.server.jobs import Job
@@ -114,6 +115,7 @@ def _service(handler: FraudJlabHandler) -> ABTestService:
         handler.fraud_settings,
         sagemaker=context.aws_client("sagemaker"),
         s3=context.aws_client("s3"),
+        cloudwatch=context.aws_client("cloudwatch"),
     )
 
 
@@ -205,10 +207,16 @@ class ABTestHandler(ABTestAuthorizedHandler):
     operations = {
         "get": Operation(
             operation_id="getABTest",
-            summary="One A/B test: plan, stage, weights, status and who did what",
+            summary="One A/B test: its state, design, data, readout with CIs, SRM check, latency, "
+            "recommendation and timeline",
+            description=(
+                "The readout uses only records whose fraud label is known (Data Capture joined "
+                "with ground truth; the label cut-off and the unlabelled count say how much is "
+                "missing); latency from CloudWatch ModelLatency."
+            ),
             tags=("ab-tests",),
             path_params={"ab_test_id": "The A/B test id (its endpoint configuration name)."},
-            responses={200: ABTestState},
+            responses={200: ABTestView},
             errors=(404, 502),
         )
     }
@@ -216,8 +224,8 @@ class ABTestHandler(ABTestAuthorizedHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, ab_test_id: str) -> None:
-        state = await self.run_blocking(lambda: _service(self).get(ab_test_id), pool="aws")
-        self.write_model(state)
+        view = await self.run_blocking(lambda: _service(self).view(ab_test_id), pool="aws")
+        self.write_model(view)
 
 
 class ABTestChangeHandler(ABTestAuthorizedHandler):
