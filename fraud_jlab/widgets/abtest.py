@@ -77,7 +77,7 @@ class ABTestMonitor(widgets.VBox):
         self.view_html = widgets.HTML()
         self.chart = go.FigureWidget(
             layout={
-                "title": "Average precision per variant (labelled records, 95% CI)",
+                "title": "Detection rate per variant over time (labelled records, Wilson 95% CI)",
                 "height": 320,
                 "margin": {"t": 40, "b": 40, "l": 50, "r": 10},
                 "yaxis": {"range": [0, 1]},

@@ -16,6 +16,7 @@ from fraud_jlab.widgets.html import esc, note, num, table
 NEEDS_REASON = "Type a reason for this change."
 #: Readout rows: (label, key in VariantReadout.to_dict()).
 READOUT_METRICS: tuple[tuple[str, str], ...] = (
+    ("Detection rate (decides)", "detection_rate"),
     ("Average precision", "average_precision"),
     ("Recall at the fixed FPR", "recall_at_fpr"),
     ("Alert rate", "alert_rate"),

@@ -114,9 +114,10 @@ async def test_start_advance_promote_through_rest_with_ledger_records(
     assert _live(endpoint)[0] == state["promoted_config"]
 
     status, got = await fj_api("GET", "ab-tests", ab_test_id)
-    assert status == 200 and got["status"] == "completed"
-    assert [e["action"] for e in got["history"]] == ["start", "advance", "promote"]
-    assert {e["approver"] for e in got["history"]} == {fj_user}
+    assert status == 200 and got["state"]["status"] == "completed"
+    assert [e["action"] for e in got["state"]["history"]] == ["start", "advance", "promote"]
+    assert {e["approver"] for e in got["state"]["history"]} == {fj_user}
+    assert got["recommendation"]["action"] == "none"
     status, listed = await fj_api("GET", "ab-tests")
     assert status == 200 and [t["ab_test_id"] for t in listed["ab_tests"]] == [ab_test_id]
 

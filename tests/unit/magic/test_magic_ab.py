@@ -20,6 +20,7 @@ from champion_endpoint import (
 from IPython.core.interactiveshell import InteractiveShell
 
 from fraud_jlab.abtest.service import ABTestState
+from fraud_jlab.abtest.view import ABTestView
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
 from fraud_jlab.demo.sandbox import provision_sandbox
@@ -131,7 +132,8 @@ def test_ab_start_advance_promote_with_confirmations(
     assert _kinds() == ["ab_deploy", "ab_weights", "ab_promote"]
 
     status = shell.run_line_magic("fraud", f"ab status {state.ab_test_id}")
-    assert isinstance(status, ABTestState)
+    assert isinstance(status, ABTestView) and status.state.status == "completed"
+    assert status.recommendation.action == "none"
     formatter = shell.display_formatter
     assert formatter is not None
     text = formatter.format(status)[0]["text/plain"]
