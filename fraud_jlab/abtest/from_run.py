@@ -18,9 +18,14 @@ from fraud_jlab.promotion.spec import SAGEMAKER_URI_TAG
 from fraud_jlab.tracking.contract import TrackerStore
 
 
-def ab_service(settings: FraudJlab, *, sagemaker: Any = None, s3: Any = None) -> ABTestService:
+def ab_service(
+    settings: FraudJlab, *, sagemaker: Any = None, s3: Any = None, cloudwatch: Any = None
+) -> ABTestService:
     """The A/B test service on ``settings``' production endpoint and config bucket."""
-    return ABTestService(ABTestingManager(settings, sagemaker_client=sagemaker, s3_client=s3))
+    return ABTestService(
+        ABTestingManager(settings, sagemaker_client=sagemaker, s3_client=s3),
+        cloudwatch=cloudwatch,
+    )
 
 
 def challenger_artifact(tracker: TrackerStore, run_id: str, override: str | None) -> str:

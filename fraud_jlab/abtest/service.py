@@ -31,16 +31,37 @@ import builtins
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from fraud_jlab.abtest.capture import latency_stats, read_capture
+from fraud_jlab.abtest.deploy import (
+    create_challenger,
+    create_promoted,
+    delete_created,
+    start_changes,
+)
 from fraud_jlab.abtest.manager import EXPERIMENT_TAG, ABTestingManager
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
+from fraud_jlab.abtest.state import (
+    CHALLENGER_VARIANT,
+    CHAMPION_VARIANT,
+    DEFAULT_PLAN,
+    STATE_PREFIX,
+    ABTestEvent,
+    ABTestState,
+    ABTestStatus,
+    ABTestStore,
+    check_plan,
+    shadow_config_name,
+    stage_weights,
+)
+from fraud_jlab.abtest.traffic import default_success_criteria
+from fraud_jlab.abtest.view import ABTestView, build_view, start_design, view_window
+from fraud_jlab.aws import client as aws_client
 from fraud_jlab.aws import error_code
-from fraud_jlab.aws.errors import AWS_ERRORS, NOT_FOUND_CODES, PRECONDITION_CODES
-from fraud_jlab.errors import AwsOperationError, ConflictError, NotFoundError, ValidationError
+from fraud_jlab.aws.errors import AWS_ERRORS
+from fraud_jlab.errors import AwsOperationError, ConflictError, ValidationError
+from fraud_jlab.models.abtest import SuccessCriteria
 from fraud_jlab.promotion.endpoint_change import (
     EndpointChangePlan,
     EndpointTarget,
@@ -51,178 +72,39 @@ from fraud_jlab.promotion.models import PromotionRecord
 from fraud_jlab.tracking.ids import new_id
 
 log = logging.getLogger(__name__)
-
-STATE_PREFIX = "ab-tests/"
-CHAMPION_VARIANT = "Champion"
-CHALLENGER_VARIANT = "Challenger"
-#: The seed's rollout template: the challenger's share of traffic at each stage (percent).
-DEFAULT_PLAN: tuple[int, ...] = (10, 25, 50, 100)
-ABTestStatus = Literal["running", "completed", "rolled_back", "stopped"]
+Action = Literal["advance", "promote", "rollback", "stop"]
 
 
-class ABTestEvent(BaseModel):
-    """One action on an A/B test (stored once, never overwritten)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    event_id: str
-    action: Literal["start", "advance", "promote", "rollback", "stop"]
-    approver: str
-    reason: str
-    timestamp: datetime
-    promotion_id: str = Field(description="The ledger record of the endpoint change.")
-    stage: int
-    weights: dict[str, float]
-    status: ABTestStatus
-
-
-class ABTestState(BaseModel):
-    """The persisted state of one A/B test."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ab_test_id: str
-    experiment_id: str
-    status: ABTestStatus
-    endpoint_name: str = Field(description="The production endpoint the variants run on.")
-    champion_config: str = Field(description="Production's endpoint configuration before the test.")
-    ab_config: str = Field(description="The two-variant endpoint configuration of the test.")
-    promoted_config: str | None = None
-    challenger_model: str
-    plan: list[int] = Field(description="Challenger percent at each stage, increasing.")
-    stage: int = Field(description="Index into plan of the current stage; -1 is the shadow stage.")
-    shadow_config: str | None = Field(
-        default=None, description="The shadow-stage configuration (champion + shadow challenger)."
-    )
-    weights: dict[str, float]
-    started_at: datetime
-    started_by: str
-    updated_at: datetime
-    history: list[ABTestEvent] = Field(default_factory=list)
-
-
-def check_plan(plan: Any, field: str = "plan") -> list[int]:
-    """Challenger percentages: 1-5 stages, each an integer 1..100, strictly increasing."""
-    if isinstance(plan, (str, bytes)) or not isinstance(plan, Sequence) or not 1 <= len(plan) <= 10:
-        raise ValidationError(
-            f"{field} must be a list of 1-10 challenger percentages (integers 1..100, increasing), "
-            f"got {plan!r}",
-            field=field,
-        )
-    out: list[int] = []
-    for i, pct in enumerate(plan):
-        if isinstance(pct, bool) or not isinstance(pct, int) or not 1 <= pct <= 100:
-            raise ValidationError(
-                f"{field}[{i}] must be an integer between 1 and 100 (percent), got {pct!r}",
-                field=field,
-            )
-        if out and pct <= out[-1]:
-            raise ValidationError(
-                f"{field} must increase stage by stage, got {pct} after {out[-1]}", field=field
-            )
-        out.append(pct)
-    return out
-
-
-def shadow_config_name(ab_config: str) -> str:
-    """The shadow-stage configuration of an A/B test (``challenger`` -> ``shadow``, <= 63 chars)."""
-    name = ab_config.replace("challenger", "shadow", 1)
-    return name if name != ab_config else f"{ab_config[:56]}-shadow"
-
-
-def stage_weights(challenger_pct: int) -> dict[str, float]:
-    """The variant weights (summing to 100) of a stage."""
-    return {
-        CHAMPION_VARIANT: float(100 - challenger_pct),
-        CHALLENGER_VARIANT: float(challenger_pct),
-    }
-
-
-class ABTestStore:
-    """``ab-tests/<id>/state.json`` (conditional writes) and its append-only events."""
-
-    def __init__(self, s3: Any, bucket: str) -> None:
-        self.s3 = s3
-        self.bucket = bucket
-
-    @staticmethod
-    def state_key(ab_test_id: str) -> str:
-        return f"{STATE_PREFIX}{ab_test_id}/state.json"
-
-    @staticmethod
-    def event_key(ab_test_id: str, event_id: str) -> str:
-        return f"{STATE_PREFIX}{ab_test_id}/events/{event_id}.json"
-
-    def _fail(self, step: str, exc: BaseException) -> AwsOperationError:
-        return AwsOperationError(
-            f"{step} in s3://{self.bucket}/{STATE_PREFIX} failed: {exc}",
-            step=step,
-            aws_error_code=error_code(exc) or None,
-        )
-
-    def read(self, ab_test_id: str) -> tuple[ABTestState, str]:
-        """The state and its ETag; NotFoundError for an unknown test."""
-        try:
-            resp = self.s3.get_object(Bucket=self.bucket, Key=self.state_key(ab_test_id))
-        except AWS_ERRORS as exc:
-            if error_code(exc) in NOT_FOUND_CODES:
-                raise NotFoundError("A/B test", ab_test_id) from exc
-            raise self._fail("read_ab_test", exc) from exc
-        return ABTestState.model_validate_json(resp["Body"].read()), str(resp["ETag"])
-
-    def write(self, state: ABTestState, etag: str | None) -> str:
-        """Create (``etag`` None) or replace the state read with ``etag``; ConflictError if changed."""
-        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-        try:
-            resp = self.s3.put_object(
-                Bucket=self.bucket,
-                Key=self.state_key(state.ab_test_id),
-                Body=state.model_dump_json().encode(),
-                ContentType="application/json",
-                **condition,
-            )
-        except AWS_ERRORS as exc:
-            if error_code(exc) in PRECONDITION_CODES:
-                raise ConflictError(
-                    f"A/B test {state.ab_test_id} was changed by someone else meanwhile"
-                ) from exc
-            raise self._fail("write_ab_test", exc) from exc
-        return str(resp["ETag"])
-
-    def append_event(self, ab_test_id: str, event: ABTestEvent) -> None:
-        try:
-            self.s3.put_object(
-                Bucket=self.bucket,
-                Key=self.event_key(ab_test_id, event.event_id),
-                Body=event.model_dump_json().encode(),
-                ContentType="application/json",
-                IfNoneMatch="*",
-            )
-        except AWS_ERRORS as exc:
-            raise self._fail("write_ab_test_event", exc) from exc
-
-    def ids(self) -> list[str]:
-        out: list[str] = []
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": STATE_PREFIX, "Delimiter": "/"}
-        while True:
-            try:
-                resp = self.s3.list_objects_v2(**kwargs)
-            except AWS_ERRORS as exc:
-                raise self._fail("list_ab_tests", exc) from exc
-            for prefix in resp.get("CommonPrefixes", []):
-                out.append(prefix["Prefix"][len(STATE_PREFIX) :].rstrip("/"))
-            token = resp.get("NextContinuationToken")
-            if not resp.get("IsTruncated") or not token:
-                return sorted(out)
-            kwargs["ContinuationToken"] = token
+def check_audit(approver: Any, reason: Any, dry_run: bool) -> tuple[str, str]:
+    """``(approver, reason)`` checked: both required for a real change; a dry run may omit them."""
+    if not isinstance(dry_run, bool):
+        raise ValidationError(f"dry_run must be true or false, got {dry_run!r}", field="dry_run")
+    if not dry_run:
+        return check_text(approver, "approver", max_len=256), check_text(reason, "reason")
+    for value, field in ((approver, "approver"), (reason, "reason")):
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(f"{field} must be a string, got {value!r}", field=field)
+    return (approver or "").strip(), (reason or "").strip()
 
 
 class ABTestService:
     """Start, list, read, advance, promote, roll back and stop A/B tests (the REST/magic API)."""
 
-    def __init__(self, manager: ABTestingManager) -> None:
+    def __init__(self, manager: ABTestingManager, *, cloudwatch: Any = None) -> None:
         self.manager = manager
         self.store = ABTestStore(manager.s3, manager.settings.config_bucket)
+        self._cloudwatch = cloudwatch
+
+    @property
+    def cloudwatch(self) -> Any:
+        """The CloudWatch client the readout's latency comes from (made on first use)."""
+        if self._cloudwatch is None:
+            self._cloudwatch = aws_client("cloudwatch", self.manager.settings)
+        return self._cloudwatch
+
+    def criteria(self) -> SuccessCriteria:
+        """The success criteria tests are judged by (the design's, ``min_accuracy`` from settings)."""
+        return default_success_criteria(self.manager.settings.min_accuracy)
 
     @property
     def sagemaker(self) -> Any:
@@ -243,7 +125,7 @@ class ABTestService:
         experiment_id: str,
         model_artifact_s3_path: str,
         *,
-        approver: str,
+        approver: str | None,
         reason: str | None,
         plan: Sequence[int] = DEFAULT_PLAN,
         instance_type: str = "ml.m5.large",
@@ -261,9 +143,7 @@ class ABTestService:
         """
         if not isinstance(shadow, bool):
             raise ValidationError(f"shadow must be true or false, got {shadow!r}", field="shadow")
-        approver = check_text(approver, "approver", max_len=256)
-        if not dry_run:
-            reason = check_text(reason, "reason")
+        approver, reason = check_audit(approver, reason, dry_run)
         stages = check_plan(plan)
         experiment_slug(experiment_id)
         self.manager._check_artifact(model_artifact_s3_path)
@@ -277,6 +157,8 @@ class ABTestService:
         first_config, first_weights = (
             (shadow_config, {CHAMPION_VARIANT: 100.0}) if shadow_config else (name, weights)
         )
+        # The sample size and duration the test needs, shown before it starts, kept with it.
+        design = start_design(self.criteria())
         if dry_run:
             before = self.manager.changer.read()
             after = before.model_copy(
@@ -291,89 +173,46 @@ class ABTestService:
                 ab_test_id=name,
                 before=before,
                 after=after,
-                changes=[
-                    f"CreateModel {name} ({model_artifact_s3_path})",
-                    f"CreateEndpointConfig {name}: {CHAMPION_VARIANT} ({variant['ModelName']}) "
-                    f"{weights[CHAMPION_VARIANT]:g}%, {CHALLENGER_VARIANT} {weights[CHALLENGER_VARIANT]:g}%",
-                    *(
-                        [
-                            f"CreateEndpointConfig {first_config}: {CHAMPION_VARIANT} 100%, "
-                            f"shadow {CHALLENGER_VARIANT} (a copy of all traffic)"
-                        ]
-                        if shadow
-                        else []
-                    ),
-                    f"UpdateEndpoint {before.endpoint_name}: {before.config_name} -> {first_config}",
-                ],
+                changes=start_changes(
+                    name=name,
+                    artifact=model_artifact_s3_path,
+                    champion=variant,
+                    weights=weights,
+                    shadow_config=shadow_config,
+                    endpoint=before.endpoint_name,
+                    config_before=str(before.config_name),
+                    first_config=first_config,
+                    design_summary=str(design["summary"]),
+                ),
             )
         tags = [{"Key": EXPERIMENT_TAG, "Value": experiment_slug(experiment_id)}]
         if image_uri is None:
             from fraud_jlab.tuning.sagemaker_amt import xgboost_image_uri
 
             image_uri = xgboost_image_uri(self.manager._region())
+        container = {
+            "Image": image_uri,
+            "ModelDataUrl": model_artifact_s3_path,
+            **({"Environment": dict(environment)} if environment else {}),
+        }
         created: list[str] = []
         try:
-            self.sagemaker.create_model(
-                ModelName=name,
-                PrimaryContainer={
-                    "Image": image_uri,
-                    "ModelDataUrl": model_artifact_s3_path,
-                    **({"Environment": dict(environment)} if environment else {}),
-                },
-                ExecutionRoleArn=self.manager.settings.sagemaker_role_arn,
-                Tags=tags,
+            created = create_challenger(
+                self.sagemaker,
+                self.manager.settings,
+                name=name,
+                container=container,
+                tags=tags,
+                champion=variant,
+                weights=weights,
+                instance_type=instance_type,
+                shadow_config=shadow_config,
             )
-            created.append("model")
-            self.sagemaker.create_endpoint_config(
-                EndpointConfigName=name,
-                ProductionVariants=[
-                    {
-                        "VariantName": CHAMPION_VARIANT,
-                        "ModelName": variant["ModelName"],
-                        "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
-                        "InstanceType": variant.get("InstanceType", instance_type),
-                        "InitialVariantWeight": weights[CHAMPION_VARIANT],
-                    },
-                    {
-                        "VariantName": CHALLENGER_VARIANT,
-                        "ModelName": name,
-                        "InitialInstanceCount": 1,
-                        "InstanceType": instance_type,
-                        "InitialVariantWeight": weights[CHALLENGER_VARIANT],
-                    },
-                ],
-                Tags=tags,
-            )
-            created.append("endpoint_config")
-            if shadow_config:
-                self.sagemaker.create_endpoint_config(
-                    EndpointConfigName=shadow_config,
-                    ProductionVariants=[
-                        {
-                            "VariantName": CHAMPION_VARIANT,
-                            "ModelName": variant["ModelName"],
-                            "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
-                            "InstanceType": variant.get("InstanceType", instance_type),
-                            "InitialVariantWeight": 100.0,
-                        }
-                    ],
-                    ShadowProductionVariants=[
-                        {
-                            "VariantName": CHALLENGER_VARIANT,
-                            "ModelName": name,
-                            "InitialInstanceCount": 1,
-                            "InstanceType": instance_type,
-                            "InitialVariantWeight": 100.0,
-                        }
-                    ],
-                    Tags=tags,
-                )
-                created.append("shadow_config")
             record = self._change(
                 "ab_deploy", name, approver, str(reason), first_config, first_weights
             )
         except Exception as exc:
-            self._delete_created(name, created)
+            delete_created(self.sagemaker, name, created)
             if isinstance(exc, AWS_ERRORS):
                 raise AwsOperationError(
                     f"creating the A/B test {name!r} failed: {exc}; production unchanged",
@@ -398,23 +237,10 @@ class ABTestService:
             started_at=now,
             started_by=approver,
             updated_at=now,
+            design=design,
         )
         self._record(state, None, "start", approver, str(reason), record)
         return state
-
-    def _delete_created(self, name: str, created: builtins.list[str]) -> None:
-        for kind in reversed(created):
-            try:
-                if kind == "shadow_config":
-                    self.sagemaker.delete_endpoint_config(
-                        EndpointConfigName=shadow_config_name(name)
-                    )
-                elif kind == "endpoint_config":
-                    self.sagemaker.delete_endpoint_config(EndpointConfigName=name)
-                else:
-                    self.sagemaker.delete_model(ModelName=name)
-            except Exception:
-                log.exception("could not delete %s %s after a failed A/B start", kind, name)
 
     # --- changes -----------------------------------------------------------------
     def _change(
@@ -463,10 +289,9 @@ class ABTestService:
         self.store.write(state, etag)
 
     def _running(
-        self, ab_test_id: str, approver: str, reason: Any
+        self, ab_test_id: str, approver: Any, reason: Any, dry_run: bool
     ) -> tuple[ABTestState, str, str, str]:
-        approver = check_text(approver, "approver", max_len=256)
-        reason = check_text(reason, "reason")
+        approver, reason = check_audit(approver, reason, dry_run)
         state, etag = self.store.read(check_ab_test_id(ab_test_id))
         if state.status != "running":
             raise ConflictError(
@@ -474,9 +299,22 @@ class ABTestService:
             )
         return state, etag, approver, reason
 
-    def advance(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
-        """Move to the plan's next stage (``UpdateEndpointWeightsAndCapacities``, audited)."""
-        state, etag, approver, reason = self._running(ab_test_id, approver, reason)
+    def advance(
+        self,
+        ab_test_id: str,
+        *,
+        approver: str | None,
+        reason: str | None = None,
+        dry_run: bool = False,
+    ) -> ABTestState | EndpointChangePlan:
+        """Move to the plan's next stage (``UpdateEndpointWeightsAndCapacities``, audited).
+
+        Every change (advance, promote, rollback, stop) takes ``dry_run``: the same checks and
+        refusals (ConflictError when the test is not running or at its last stage), nothing
+        written, and the :class:`EndpointChangePlan` (endpoint before/after, calls in words).
+        ``reason`` (and an approver) are required only for a real change (ValidationError).
+        """
+        state, etag, approver, reason = self._running(ab_test_id, approver, reason, dry_run)
         if state.stage + 1 >= len(state.plan):
             raise ConflictError(
                 f"A/B test {ab_test_id} is at its last stage ({state.plan[state.stage]}%); "
@@ -485,15 +323,30 @@ class ABTestService:
         weights = stage_weights(state.plan[state.stage + 1])
         # From the shadow stage the two-variant configuration goes live (UpdateEndpoint).
         config = state.ab_config if state.stage < 0 else None
+        if dry_run:
+            return self.manager.changer.plan(
+                "ab_weights", ab_test_id, EndpointTarget(config_name=config, weights=weights)
+            )
         record = self._change("ab_weights", ab_test_id, approver, reason, config, weights)
         state.stage += 1
         state.weights = weights
         self._record(state, etag, "advance", approver, reason, record)
         return state
 
-    def promote(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
-        """Production serves the challenger's model alone (``ab_promote``); status completed."""
-        state, etag, approver, reason = self._running(ab_test_id, approver, reason)
+    def promote(
+        self,
+        ab_test_id: str,
+        *,
+        approver: str | None,
+        reason: str | None = None,
+        dry_run: bool = False,
+    ) -> ABTestState | EndpointChangePlan:
+        """Production serves the challenger's model alone (``ab_promote``); status completed.
+
+        The promoted configuration (the challenger's variant alone, named ``Champion``) is
+        created first unless it exists; a dry run only lists it in the plan's changes.
+        """
+        state, etag, approver, reason = self._running(ab_test_id, approver, reason, dry_run)
         promoted = state.ab_config.replace("challenger", "champion", 1)
         if promoted == state.ab_config:
             promoted = f"{state.ab_config[:57]}-champ"
@@ -506,41 +359,67 @@ class ABTestService:
         )
         try:
             self.sagemaker.describe_endpoint_config(EndpointConfigName=promoted)
+            exists = True
         except AWS_ERRORS:
-            self.sagemaker.create_endpoint_config(
-                EndpointConfigName=promoted,
-                ProductionVariants=[
-                    {
-                        "VariantName": CHAMPION_VARIANT,
-                        "ModelName": variant["ModelName"],
-                        "InitialInstanceCount": variant.get("InitialInstanceCount", 1),
-                        "InstanceType": variant["InstanceType"],
-                        "InitialVariantWeight": 100.0,
-                    }
-                ],
+            exists = False
+        single = {CHAMPION_VARIANT: 100.0}
+        target = EndpointTarget(config_name=promoted, weights=single)
+        if dry_run:
+            prelude = (
+                []
+                if exists
+                else [
+                    f"CreateEndpointConfig {promoted}: {CHAMPION_VARIANT} "
+                    f"({variant['ModelName']}) 100%"
+                ]
             )
-        record = self._change(
-            "ab_promote", ab_test_id, approver, reason, promoted, {CHAMPION_VARIANT: 100.0}
-        )
+            return self.manager.changer.plan(
+                "ab_promote",
+                ab_test_id,
+                target,
+                new_config=None if exists else (single, []),
+                prelude=prelude,
+            )
+        if not exists:
+            create_promoted(self.sagemaker, self.manager.settings, promoted, variant)
+        record = self._change("ab_promote", ab_test_id, approver, reason, promoted, single)
         state.status = "completed"
         state.promoted_config = promoted
-        state.weights = {CHAMPION_VARIANT: 100.0}
+        state.weights = dict(single)
         self._record(state, etag, "promote", approver, reason, record)
         return state
 
-    def rollback(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
+    def rollback(
+        self,
+        ab_test_id: str,
+        *,
+        approver: str | None,
+        reason: str | None = None,
+        dry_run: bool = False,
+    ) -> ABTestState | EndpointChangePlan:
         """Production back on the champion's configuration from before the test."""
-        return self._back(ab_test_id, approver, reason, "rollback")
+        return self._back(ab_test_id, approver, reason, "rollback", dry_run)
 
-    def stop(self, ab_test_id: str, *, approver: str, reason: str) -> ABTestState:
+    def stop(
+        self,
+        ab_test_id: str,
+        *,
+        approver: str | None,
+        reason: str | None = None,
+        dry_run: bool = False,
+    ) -> ABTestState | EndpointChangePlan:
         """End a running test without a winner: production back on the champion."""
-        return self._back(ab_test_id, approver, reason, "stop")
+        return self._back(ab_test_id, approver, reason, "stop", dry_run)
 
     def _back(
-        self, ab_test_id: str, approver: str, reason: str, action: Literal["rollback", "stop"]
-    ) -> ABTestState:
-        approver = check_text(approver, "approver", max_len=256)
-        reason = check_text(reason, "reason")
+        self,
+        ab_test_id: str,
+        approver: Any,
+        reason: Any,
+        action: Literal["rollback", "stop"],
+        dry_run: bool,
+    ) -> ABTestState | EndpointChangePlan:
+        approver, reason = check_audit(approver, reason, dry_run)
         state, etag = self.store.read(check_ab_test_id(ab_test_id))
         allowed = ("running", "completed") if action == "rollback" else ("running",)
         if state.status not in allowed:
@@ -548,12 +427,35 @@ class ABTestService:
                 f"A/B test {ab_test_id} is {state.status}; cannot {action} it. Production unchanged"
             )
         kind = "ab_rollback" if action == "rollback" else "ab_stop"
+        if dry_run:
+            target = EndpointTarget(config_name=state.champion_config)
+            return self.manager.changer.plan(kind, ab_test_id, target)
         record = self._change(kind, ab_test_id, approver, reason, state.champion_config, None)
         state.status = "rolled_back" if action == "rollback" else "stopped"
         assert record.endpoint_after is not None
         state.weights = dict(record.endpoint_after.weights)
         self._record(state, etag, action, approver, reason, record)
         return state
+
+    def view(self, ab_test_id: str) -> ABTestView:
+        """The test with its design, data, readout, SRM check, latency and recommendation."""
+        state = self.get(ab_test_id)
+        start, end = view_window(state, self.manager.clock())
+        settings = self.manager.settings
+        variants = (CHAMPION_VARIANT, CHALLENGER_VARIANT)
+        capture = read_capture(
+            self.store.s3,
+            data_capture_uri=settings.data_capture_uri(),
+            ground_truth_uri=settings.ground_truth_uri(),
+            endpoint=state.endpoint_name,
+            variants=variants,
+            since=start,
+            now=end,
+        )
+        latency = latency_stats(self.cloudwatch, state.endpoint_name, variants, start, end)
+        return build_view(
+            state, capture, latency, self.criteria(), now=end, target_fpr=settings.gate_target_fpr
+        )
 
     def events(self, ab_test_id: str) -> builtins.list[ABTestEvent]:
         """The append-only event objects of a test, oldest first."""
@@ -568,11 +470,15 @@ class ABTestService:
 
 
 __all__ = [
+    "CHALLENGER_VARIANT",
+    "CHAMPION_VARIANT",
     "DEFAULT_PLAN",
     "ABTestEvent",
     "ABTestService",
     "ABTestState",
+    "ABTestStatus",
     "ABTestStore",
+    "check_audit",
     "check_plan",
     "shadow_config_name",
     "stage_weights",

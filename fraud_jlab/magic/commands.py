@@ -229,20 +229,32 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
     return state
 
 
-def _ab_change(ns: argparse.Namespace) -> ABTestState | None:
-    """Show what the change does, confirm, then the audited endpoint change."""
-    reason = validate_reason(ns.reason)
+def _ab_change(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None:
+    """The change's dry run shown (the same checks), confirmation, then the audited change."""
+    action: str = ns.ab_command
+    reason: str = ns.reason
+    if not ns.dry_run:
+        if not reason.strip():
+            raise ValidationError(
+                f"--reason is required to {action} an A/B test (it is recorded in the ledger): "
+                'add --reason "why", or use --dry-run to only see the plan. Nothing was written.',
+                field="reason",
+            )
+        reason = validate_reason(reason)
     identity = _identity()
-    approver = identity.require()
-    service = _ab_service()
-    state = service.get(ns.ab_test_id)
-    print(display.ab_change_text(state, ns.ab_command))
+    approver = identity.approver_or_dry_run() if ns.dry_run else identity.require()
+    change = getattr(_ab_service(), action)
+    plan = change(ns.ab_test_id, approver=approver, reason=reason, dry_run=True)
+    assert isinstance(plan, EndpointChangePlan)  # dry_run=True always returns the plan
+    print(display.endpoint_plan_text(plan))
+    if ns.dry_run:
+        return plan
     print(f"Approver recorded in the ledger: {approver} ({identity.source})")
-    if not ns.yes and not _confirm(f"{ns.ab_command.capitalize()} A/B test {state.ab_test_id}?"):
+    if not ns.yes and not _confirm(f"{action.capitalize()} A/B test {plan.ab_test_id}?"):
         print("Cancelled: nothing was written.")
         return None
-    change = getattr(service, ns.ab_command)
-    result: ABTestState = change(state.ab_test_id, approver=approver, reason=reason)
+    result = change(plan.ab_test_id, approver=approver, reason=reason)
+    assert isinstance(result, ABTestState)  # dry_run=False always returns the state
     print(display.ab_test_text(result))
     return result
 
@@ -252,9 +264,13 @@ def cmd_ab(ns: argparse.Namespace) -> Any:
     if ns.ab_command == "start":
         return _ab_start(ns)
     if ns.ab_command == "status":
+        if ns.widget:
+            from fraud_jlab.widgets.abtest import ABTestMonitor
+
+            return ABTestMonitor(ns.ab_test_id)
         if ns.ab_test_id is None:
             return display.ab_tests_frame(_ab_service().list())
-        return _ab_service().get(ns.ab_test_id)
+        return _ab_service().view(ns.ab_test_id)
     return _ab_change(ns)
 
 

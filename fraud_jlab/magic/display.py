@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from fraud_jlab.abtest.service import ABTestState, stage_weights
+from fraud_jlab.abtest.service import ABTestState
+from fraud_jlab.abtest.view import ABTestView
 from fraud_jlab.comparison.runs import CompareResult
 from fraud_jlab.evaluation.intervals import ci_summary
 from fraud_jlab.promotion import undo
@@ -255,8 +256,14 @@ def endpoint_plan_text(plan: EndpointChangePlan) -> str:
     """A dry run of an endpoint change: the endpoint now and the calls that would change it."""
     lines = [
         f"Dry run for {plan.kind} {plan.ab_test_id}: nothing written yet.",
-        f"  endpoint {plan.before.endpoint_name}: config {plan.before.config_name} "
+        f"  endpoint {plan.before.endpoint_name} now: config {plan.before.config_name} "
         f"({_weights(plan.before.weights)})",
+        f"  after: config {plan.after.config_name} ({_weights(plan.after.weights)})"
+        + (
+            f", shadow {', '.join(plan.after.shadow_variants)}"
+            if plan.after.shadow_variants
+            else ""
+        ),
         "Changes:",
     ]
     lines += [f"  {change}" for change in plan.changes]
@@ -288,22 +295,37 @@ def ab_test_text(state: ABTestState) -> str:
     return "\n".join(lines)
 
 
-def ab_change_text(state: ABTestState, action: str) -> str:
-    """What ``action`` would change on a test's endpoint, for the confirmation."""
-    config = state.shadow_config if state.stage < 0 and state.shadow_config else state.ab_config
-    now = f"{state.endpoint_name} now: config {config}, weights {_weights(state.weights)}"
-    if action == "advance" and state.stage + 1 < len(state.plan):
-        then = (
-            f"UpdateEndpointWeightsAndCapacities to stage {state.stage + 2} of {len(state.plan)}: "
-            + _weights(stage_weights(state.plan[state.stage + 1]))
-        )
-    elif action == "promote":
-        then = "UpdateEndpoint to a configuration serving the challenger's model alone (100%)"
-    elif action in ("rollback", "stop"):
-        then = f"UpdateEndpoint back to the champion's configuration {state.champion_config}"
-    else:
-        then = f"{action} (the test is {state.status}, {_stage(state)})"
-    return f"{action} A/B test {state.ab_test_id} ({state.status}):\n  {now}\n  -> {then}"
+def _estimate(value: dict[str, Any] | None) -> str:
+    if not value or value.get("value") is None:
+        return "-"
+    low, high = value.get("low"), value.get("high")
+    ci = f" [{low:.3g}, {high:.3g}]" if low is not None and high is not None else ""
+    return f"{value['value']:.3g}{ci}"
+
+
+def ab_view_text(view: ABTestView) -> str:
+    """An A/B test as ``GET ab-tests/{id}`` answers it: state, design, data, readout, decision."""
+    data, rec = view.data, view.recommendation
+    lines = [ab_test_text(view.state)]
+    if view.design:
+        lines.append(f"  design: {view.design.get('summary', '')}")
+    lines.append(
+        f"  data: {data.records_scored} scored, {data.records_labelled} labelled "
+        f"({data.frauds_labelled} frauds), {data.records_unlabelled} unlabelled; label cut-off "
+        f"{data.label_cutoff or 'none yet'}"
+        + (f"; {data.malformed} malformed lines" if data.malformed else "")
+    )
+    variants: dict[str, Any] = (view.readout or {}).get("variants", {})
+    metrics = ("detection_rate", "average_precision", "recall_at_fpr", "alert_rate", "accuracy")
+    for name, v in variants.items():
+        lat = view.latency.get(name)
+        p99 = "-" if lat is None or lat.p99_ms is None else f"{lat.p99_ms:.1f} ms ({lat.source})"
+        shown = ", ".join(f"{m} {_estimate(v.get(m))}" for m in metrics)
+        lines.append(f"  {name}: {v.get('n_labelled', 0)} labelled; {shown}; p99 {p99}")
+    if view.srm:
+        lines.append(f"  sample ratio: {view.srm.get('detail', '')}")
+    lines.append(f"  recommendation: {rec.action.upper()}: {rec.reason}")
+    return "\n".join(lines)
 
 
 def ab_tests_frame(tests: list[ABTestState]) -> pd.DataFrame:
@@ -341,5 +363,6 @@ def register_formatters(ipython: Any) -> None:
     formatter.for_type(RunDetail, _printer(run_detail_text))
     formatter.for_type(ProductionView, _printer(production_text))
     formatter.for_type(ABTestState, _printer(ab_test_text))
+    formatter.for_type(ABTestView, _printer(ab_view_text))
     for cls in (PromotionRecord, PromotionPlan, CompareResult, EndpointChangePlan):
         formatter.for_type(cls, _printer(_one_line))

@@ -199,6 +199,11 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
     ab_start.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     ab_status = ab_sub.add_parser("status", help="one A/B test, or every test as a DataFrame")
     ab_status.add_argument("ab_test_id", nargs="?", default=None, metavar="AB_TEST_ID")
+    ab_status.add_argument(
+        "--widget",
+        action="store_true",
+        help="return an ABTestMonitor widget (readout, chart, and the actions with confirmation)",
+    )
     for action, help_text in (
         ("advance", "move the challenger to the rollout plan's next stage"),
         ("promote", "serve the challenger's model alone; the test is completed"),
@@ -207,7 +212,12 @@ def build_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]
     ):
         change = ab_sub.add_parser(action, help=help_text)
         change.add_argument("ab_test_id", metavar="AB_TEST_ID")
-        change.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        change.add_argument(
+            "--reason", default="", help="why (recorded in the ledger); required unless --dry-run"
+        )
+        change.add_argument(
+            "--dry-run", action="store_true", help="only show what would change; write nothing"
+        )
         change.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser, subs
 

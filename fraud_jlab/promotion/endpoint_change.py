@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -76,6 +76,10 @@ class EndpointChangePlan(BaseModel):
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _percent(weights: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:g}%" for k, v in weights.items()) or "its initial weights"
 
 
 class EndpointChanger:
@@ -147,16 +151,23 @@ class EndpointChanger:
         """The endpoint now; NotFoundError when it does not exist."""
         return self.endpoint.read(step)
 
-    def _expected(self, before: EndpointState, target: EndpointTarget) -> EndpointState:
-        """The endpoint after ``target``; ValidationError when the target cannot apply."""
+    def _expected(
+        self,
+        before: EndpointState,
+        target: EndpointTarget,
+        *,
+        planned: bool = False,
+        new_config: tuple[dict[str, float], list[str]] | None = None,
+    ) -> EndpointState:
+        """The endpoint after ``target``; ValidationError when the target cannot apply.
+
+        ``planned`` (a dry run) keeps a new configuration's initial weights as the weights
+        after; ``new_config`` gives the variants of a target configuration not created yet.
+        """
         if target.config_name is not None and target.config_name != before.config_name:
-            variants, shadows = self.endpoint.config_variants(target.config_name)
-            base = dict.fromkeys(variants, 1.0)
-            if len(variants) == 1:
-                base = {variants[0]: 100.0}
+            base, shadows = new_config or self.endpoint.config_variants(target.config_name)
         else:
-            base = dict(before.weights)
-            shadows = list(before.shadow_variants)
+            base, shadows = dict(before.weights), list(before.shadow_variants)
         weights = dict(target.weights) if target.weights is not None else base
         if target.weights is not None and set(weights) != set(base):
             raise ValidationError(
@@ -166,7 +177,7 @@ class EndpointChanger:
             )
         if target.weights is None and target.config_name not in (None, before.config_name):
             # A new config serves its own initial weights: record them as described after.
-            weights = {}
+            weights = dict(base) if planned else {}
         return EndpointState(
             endpoint_name=self.endpoint_name,
             config_name=target.config_name or before.config_name,
@@ -197,30 +208,43 @@ class EndpointChanger:
             kind, ab_test_id, approver, reason, target, dry_run
         )
         if dry_run:
-            return self._plan(kind, ab_test_id, target)
+            return self.plan(kind, ab_test_id, target)
         audit = self._audit()
         return audit.run(
             approver,
             lambda pid: self._locked(audit, pid, kind, ab_test_id, approver, why, target),
         )
 
-    def _plan(self, kind: str, ab_test_id: str, target: EndpointTarget) -> EndpointChangePlan:
+    def plan(
+        self,
+        kind: str,
+        ab_test_id: str,
+        target: EndpointTarget,
+        *,
+        new_config: tuple[dict[str, float], list[str]] | None = None,
+        prelude: Sequence[str] = (),
+    ) -> EndpointChangePlan:
+        """What ``target`` would do to the endpoint, reading only (a dry run).
+
+        ``before`` is the endpoint now, ``after`` what it would be, ``changes`` the calls in
+        words (``prelude`` first: e.g. creating the ``new_config`` it would switch to).
+        """
         with amended("Production unchanged.", production_unchanged=True):
             before = self.read()
-            after = self._expected(before, target)
-        changes: list[str] = []
+            after = self._expected(before, target, planned=True, new_config=new_config)
+        changes = list(prelude)
         if after.config_name != before.config_name:
+            shadow = f"; shadow {', '.join(after.shadow_variants)}" if after.shadow_variants else ""
             changes.append(
-                f"UpdateEndpoint {self.endpoint_name}: {before.config_name} -> {after.config_name}"
+                f"UpdateEndpoint {self.endpoint_name}: {before.config_name} -> "
+                f"{after.config_name} ({_percent(after.weights)}{shadow})"
             )
-        if target.weights is not None and not same_state(
-            before.model_copy(update={"config_name": after.config_name}), after
-        ):
+        moved = before.model_copy(update={"config_name": after.config_name})
+        if target.weights is not None and not same_state(moved, after):
             changes.append(
-                "UpdateEndpointWeightsAndCapacities "
+                f"UpdateEndpointWeightsAndCapacities {self.endpoint_name}: "
                 + ", ".join(
-                    f"{k}: {before.weights.get(k, 0):g} -> {v:g}"
-                    for k, v in sorted(after.weights.items())
+                    f"{k} {before.weights.get(k, 0):g}% -> {v:g}%" for k, v in after.weights.items()
                 )
             )
         return EndpointChangePlan(

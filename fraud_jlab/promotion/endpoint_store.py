@@ -44,8 +44,8 @@ class EndpointStore:
             raise
         return endpoint_state(resp)
 
-    def config_variants(self, config_name: str) -> tuple[list[str], list[str]]:
-        """The production and shadow variant names of an endpoint configuration."""
+    def config_variants(self, config_name: str) -> tuple[dict[str, float], list[str]]:
+        """A configuration's production variants (initial weights in percent) and shadows."""
         try:
             resp = aws_step(
                 "describe_endpoint_config",
@@ -58,9 +58,11 @@ class EndpointStore:
             if _missing(exc):
                 raise NotFoundError("endpoint configuration", config_name) from exc
             raise
-        production = [str(v["VariantName"]) for v in resp.get("ProductionVariants") or []]
+        variants = resp.get("ProductionVariants") or []
+        raw = {str(v["VariantName"]): float(v.get("InitialVariantWeight", 1.0)) for v in variants}
+        total = sum(raw.values()) or 1.0
         shadows = [str(v["VariantName"]) for v in resp.get("ShadowProductionVariants") or []]
-        return production, shadows
+        return {k: 100.0 * w / total for k, w in raw.items()}, shadows
 
     def update_config(self, step: str, config_name: str) -> None:
         """``UpdateEndpoint`` to ``config_name``."""

@@ -23,10 +23,11 @@ from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool
 
 from fraud_jlab.abtest.from_run import ab_service, resolve_challenger
 from fraud_jlab.abtest.service import ABTestService, ABTestState
+from fraud_jlab.abtest.view import ABTestView
 from fraud_jlab.promotion.endpoint_change import EndpointChangePlan, check_text
 from fraud_jlab.server.base import ABTestAuthorizedHandler, FraudJlabHandler
 from fraud_jlab.server.jobs import Job
@@ -82,8 +83,21 @@ class ABTestChangeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000, description="Why (recorded in the ledger).")
+    reason: str = Field(
+        default="",
+        max_length=1000,
+        description="Why (recorded in the ledger); required unless dry_run is true.",
+    )
+    dry_run: StrictBool = Field(
+        default=False,
+        description="Check the change exactly as a real one (same 409 refusals), write "
+        "nothing, and answer 200 with the EndpointChangePlan at once.",
+    )
     wait: StrictBool = _WAIT
+
+
+class ABTestChangeAnswer(RootModel[ABTestState | EndpointChangePlan]):
+    """``200`` of a change: the plan for ``dry_run``, else (``wait``) the final A/B test state."""
 
 
 class ABTestsResponse(BaseModel):
@@ -101,6 +115,7 @@ def _service(handler: FraudJlabHandler) -> ABTestService:
         handler.fraud_settings,
         sagemaker=context.aws_client("sagemaker"),
         s3=context.aws_client("s3"),
+        cloudwatch=context.aws_client("cloudwatch"),
     )
 
 
@@ -192,10 +207,16 @@ class ABTestHandler(ABTestAuthorizedHandler):
     operations = {
         "get": Operation(
             operation_id="getABTest",
-            summary="One A/B test: plan, stage, weights, status and who did what",
+            summary="One A/B test: its state, design, data, readout with CIs, SRM check, latency, "
+            "recommendation and timeline",
+            description=(
+                "The readout uses only records whose fraud label is known (Data Capture joined "
+                "with ground truth; the label cut-off and the unlabelled count say how much is "
+                "missing); latency from CloudWatch ModelLatency."
+            ),
             tags=("ab-tests",),
             path_params={"ab_test_id": "The A/B test id (its endpoint configuration name)."},
-            responses={200: ABTestState},
+            responses={200: ABTestView},
             errors=(404, 502),
         )
     }
@@ -203,8 +224,8 @@ class ABTestHandler(ABTestAuthorizedHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, ab_test_id: str) -> None:
-        state = await self.run_blocking(lambda: _service(self).get(ab_test_id), pool="aws")
-        self.write_model(state)
+        view = await self.run_blocking(lambda: _service(self).view(ab_test_id), pool="aws")
+        self.write_model(view)
 
 
 class ABTestChangeHandler(ABTestAuthorizedHandler):
@@ -216,7 +237,19 @@ class ABTestChangeHandler(ABTestAuthorizedHandler):
     @authorized
     async def post(self, ab_test_id: str) -> None:
         body = self.parse_body(ABTestChangeRequest)
-        approver = self.approver_identity().require()
+        identity = self.approver_identity()
+        if body.dry_run:
+            approver = identity.approver_or_dry_run()
+            plan = await self.run_blocking(
+                lambda: getattr(_service(self), self.action)(
+                    ab_test_id, approver=approver, reason=body.reason or None, dry_run=True
+                ),
+                pool="aws",
+            )
+            self.write_model(plan)
+            return
+        reason = check_text(body.reason, "reason", max_len=1000)
+        approver = identity.require()
         await self.run_blocking(lambda: _service(self).get(ab_test_id), pool="aws")
         await _run_or_submit(
             self,
@@ -226,7 +259,7 @@ class ABTestChangeHandler(ABTestAuthorizedHandler):
             body.wait,
             200,
             lambda: getattr(_service(self), self.action)(
-                ab_test_id, approver=approver, reason=body.reason
+                ab_test_id, approver=approver, reason=reason
             ),
         )
 
@@ -237,14 +270,17 @@ def _change_handler(action: str) -> type[ABTestChangeHandler]:
         summary=_ACTION_SUMMARIES[action],
         description=(
             "An audited endpoint change (lock, ledger records before and after, restore on "
-            "failure). 202 with a job to poll at GET jobs/{job_id} (200 with the A/B test when "
-            "wait is true); 404 for an unknown test; the job fails with 409 when the test is "
-            "not running (or at its last stage, for advance) and 502 when an AWS call failed."
+            "failure). 200 with the EndpointChangePlan at once for dry_run (nothing written; "
+            "409 when the test is not running or, for advance, at its last stage). Otherwise "
+            "reason is required (400 naming it); 202 with a job to poll at GET jobs/{job_id} "
+            "(200 with the A/B test state when wait is true); 404 for an unknown test; the job "
+            "fails with 409 when the test is not running (or at its last stage, for advance) "
+            "and 502 when an AWS call failed."
         ),
         tags=("ab-tests",),
         path_params={"ab_test_id": "The A/B test id."},
         request_model=ABTestChangeRequest,
-        responses={200: ABTestState, 202: Job},
+        responses={200: ABTestChangeAnswer, 202: Job},
         errors=(404, 409, 502),
     )
     name = f"ABTest{action.capitalize()}Handler"

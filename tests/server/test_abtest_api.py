@@ -114,9 +114,10 @@ async def test_start_advance_promote_through_rest_with_ledger_records(
     assert _live(endpoint)[0] == state["promoted_config"]
 
     status, got = await fj_api("GET", "ab-tests", ab_test_id)
-    assert status == 200 and got["status"] == "completed"
-    assert [e["action"] for e in got["history"]] == ["start", "advance", "promote"]
-    assert {e["approver"] for e in got["history"]} == {fj_user}
+    assert status == 200 and got["state"]["status"] == "completed"
+    assert [e["action"] for e in got["state"]["history"]] == ["start", "advance", "promote"]
+    assert {e["approver"] for e in got["state"]["history"]} == {fj_user}
+    assert got["recommendation"]["action"] == "none"
     status, listed = await fj_api("GET", "ab-tests")
     assert status == 200 and [t["ab_test_id"] for t in listed["ab_tests"]] == [ab_test_id]
 
@@ -350,3 +351,34 @@ async def test_a_slow_endpoint_update_runs_as_a_job_and_the_server_keeps_answeri
     done = await _finish(fj_api, job)
     assert done["status"] == "succeeded", done
     assert _live(endpoint)[0] == done["result"]["ab_test_id"]
+
+
+async def test_change_dry_run_is_200_with_the_plan_and_writes_nothing(
+    fj_api: Any, fj_tracker: TrackerStore, endpoint: Any, fj_context: FraudJlabContext
+) -> None:
+    state = await _start(fj_api, _run(fj_tracker))
+    ab_test_id = state["ab_test_id"]
+    s3 = boto3.client("s3", region_name=REGION)
+    keys, live = _keys(s3), _live(endpoint)
+    document = build_openapi(fj_context.routes, version="test")
+    for action, kind in (
+        ("advance", "ab_weights"),
+        ("promote", "ab_promote"),
+        ("rollback", "ab_rollback"),
+        ("stop", "ab_stop"),
+    ):
+        status, plan = await fj_api("POST", "ab-tests", ab_test_id, action, body={"dry_run": True})
+        assert status == 200, plan
+        assert plan["kind"] == kind and plan["before"]["config_name"] == ab_test_id
+        assert plan["changes"], plan
+        path = f"/ab-tests/{{ab_test_id}}/{action}"
+        jsonschema.validate(plan, response_schema(document, path, "post", 200))
+    assert _keys(s3) == keys and _live(endpoint) == live
+    assert [j.kind for j in fj_context.jobs._jobs.values()] == ["ab_test.start"]
+    status, err = await fj_api("POST", "ab-tests", ab_test_id, "advance", body={})
+    assert status == 400 and err["field"] == "reason", err
+    status, err = await fj_api("POST", "ab-tests", "no-such-test", "stop", body={"dry_run": True})
+    assert status == 404, err
+    status, err = await fj_api("POST", "ab-tests", ab_test_id, "advance", body={"dry_run": "yes"})
+    assert status == 400 and err["field"] == "dry_run", err
+    assert _keys(s3) == keys and _live(endpoint) == live

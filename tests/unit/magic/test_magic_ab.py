@@ -20,6 +20,7 @@ from champion_endpoint import (
 from IPython.core.interactiveshell import InteractiveShell
 
 from fraud_jlab.abtest.service import ABTestState
+from fraud_jlab.abtest.view import ABTestView
 from fraud_jlab.config import FraudJlab, set_settings
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
 from fraud_jlab.demo.sandbox import provision_sandbox
@@ -118,7 +119,11 @@ def test_ab_start_advance_promote_with_confirmations(
     state = shell.run_line_magic("fraud", f'ab advance {state.ab_test_id} --reason "stage 1 ok"')
     assert isinstance(state, ABTestState)
     out = capsys.readouterr().out
-    assert "UpdateEndpointWeightsAndCapacities to stage 2 of 4: Champion 75%, Challenger 25%" in out
+    assert (
+        f"UpdateEndpointWeightsAndCapacities {PRODUCTION}: Champion 90% -> 75%, Challenger 10% -> 25%"
+        in out
+    )
+    assert out.index("Dry run for ab_weights") < out.index("Approver recorded in the ledger")
     assert _live(aws)[1] == {"Champion": 75.0, "Challenger": 25.0}
 
     state = shell.run_line_magic("fraud", f'ab promote {state.ab_test_id} --reason "wins"')
@@ -127,7 +132,8 @@ def test_ab_start_advance_promote_with_confirmations(
     assert _kinds() == ["ab_deploy", "ab_weights", "ab_promote"]
 
     status = shell.run_line_magic("fraud", f"ab status {state.ab_test_id}")
-    assert isinstance(status, ABTestState)
+    assert isinstance(status, ABTestView) and status.state.status == "completed"
+    assert status.recommendation.action == "none"
     formatter = shell.display_formatter
     assert formatter is not None
     text = formatter.format(status)[0]["text/plain"]
@@ -227,4 +233,26 @@ def test_ab_shadow_start_shows_the_shadow_stage(
     assert _live(aws)[0] == state.shadow_config
     state = shell.run_line_magic("fraud", f'ab advance {state.ab_test_id} --reason "ok" --yes')
     assert isinstance(state, ABTestState) and state.stage == 0
-    assert "stage 1 of 4: Champion 90%, Challenger 10%" in capsys.readouterr().out
+    assert "Challenger 0% -> 10%" in capsys.readouterr().out
+
+
+def test_ab_change_dry_run_shows_the_plan_and_writes_nothing(
+    shell: InteractiveShell,
+    tracker: TrackerStore,
+    aws: Any,
+    capsys: pytest.CaptureFixture[str],
+    no_input: None,
+) -> None:
+    state = shell.run_line_magic("fraud", f'ab start {_run(tracker)} --reason "s" --yes')
+    assert isinstance(state, ABTestState)
+    keys, live = _keys(), _live(aws)
+    capsys.readouterr()
+    for action in ("advance", "promote", "rollback", "stop"):
+        plan = shell.run_line_magic("fraud", f"ab {action} {state.ab_test_id} --dry-run")
+        assert isinstance(plan, EndpointChangePlan), capsys.readouterr()
+        out = capsys.readouterr().out
+        assert out.startswith(f"Dry run for {plan.kind} {state.ab_test_id}")
+        assert all(change in out for change in plan.changes) and plan.changes
+    assert _keys() == keys and _live(aws) == live
+    assert shell.run_line_magic("fraud", f"ab advance {state.ab_test_id}") is None
+    assert "--reason is required" in capsys.readouterr().err
