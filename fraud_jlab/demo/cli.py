@@ -25,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fraud_jlab.demo.traffic_cli import add_traffic_parser, run_traffic
 from fraud_jlab.demo.workspace import DATA_KEY as DATA_KEY  # where the data set is in S3
 from fraud_jlab.errors import FraudJlabError
 from fraud_jlab.version import __version__
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--from", dest="source", required=True, help="source tracking URI")
     imports.add_argument("--to", dest="destination", required=True, help="destination tracking URI")
     imports.add_argument("--filter", default="", help="copy only runs matching this search filter")
+    add_traffic_parser(commands)
     return parser
 
 
@@ -393,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_recover(args)
     if args.command == "import":
         return run_import(args)
+    if args.command == "traffic":
+        return run_traffic(args)
     parser.print_help()
     return 2
 
