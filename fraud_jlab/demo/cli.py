@@ -25,8 +25,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from fraud_jlab.demo.traffic_cli import add_traffic_parser, run_traffic
+from fraud_jlab.demo.traffic_cli import add_traffic_parser, record_count, run_traffic
 from fraud_jlab.demo.workspace import DATA_KEY as DATA_KEY  # where the data set is in S3
+from fraud_jlab.demo.workspace import DEMO_TRAFFIC_RECORDS
 from fraud_jlab.errors import FraudJlabError
 from fraud_jlab.version import __version__
 
@@ -92,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
             "rows of synthetic fraud data to generate and seed with (default 284807: the "
             "holdout then holds ~98 frauds)"
         ),
+    )
+    demo.add_argument(
+        "--traffic",
+        type=record_count(0),
+        default=DEMO_TRAFFIC_RECORDS,
+        help=f"labelled requests sent to the production endpoint at start (default {DEMO_TRAFFIC_RECORDS})",
     )
     recover = commands.add_parser(
         "recover",
@@ -288,7 +295,7 @@ def _prepare(args: argparse.Namespace, workdir: Path, environ: dict[str, str]) -
     the notebooks (a copy the user already has is left alone)."""
     from fraud_jlab.demo.workspace import copy_notebooks, prepare_workspace
 
-    prepare_workspace(workdir, args.rows, environ, _say)
+    prepare_workspace(workdir, args.rows, environ, _say, traffic_records=args.traffic)
     copy_notebooks(workdir)
 
 

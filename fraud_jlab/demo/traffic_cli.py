@@ -11,23 +11,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from fraud_jlab.errors import FraudJlabError
 
 
-def _records(text: str) -> int:
+def record_count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a record count in ``minimum``..MAX_RECORDS."""
     from fraud_jlab.demo.traffic import MAX_RECORDS
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer in 1..{MAX_RECORDS}, got {text!r}"
-        ) from None
-    if not 1 <= value <= MAX_RECORDS:
-        raise argparse.ArgumentTypeError(f"must be in 1..{MAX_RECORDS}, got {value}")
-    return value
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer in {minimum}..{MAX_RECORDS}, got {text!r}"
+            ) from None
+        if not minimum <= value <= MAX_RECORDS:
+            raise argparse.ArgumentTypeError(f"must be in {minimum}..{MAX_RECORDS}, got {value}")
+        return value
+
+    return parse
 
 
 def _fraction(text: str) -> float:
@@ -58,7 +63,9 @@ def add_traffic_parser(commands: Any) -> None:
         help="AWS endpoint, e.g. the demo's emulator http://127.0.0.1:PORT "
         "(default: AWS_ENDPOINT_URL)",
     )
-    traffic.add_argument("--records", type=_records, default=1000, help="requests (default 1000)")
+    traffic.add_argument(
+        "--records", type=record_count(1), default=1000, help="requests (default 1000)"
+    )
     traffic.add_argument(
         "--endpoint", default=None, help="endpoint name (default: the production endpoint)"
     )
@@ -111,4 +118,4 @@ def run_traffic(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["add_traffic_parser", "run_traffic"]
+__all__ = ["add_traffic_parser", "record_count", "run_traffic"]

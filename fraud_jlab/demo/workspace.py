@@ -241,7 +241,8 @@ def ensure_local_environment(
     folder = Path(workdir).expanduser().resolve()
     if not os.environ.get("FRAUD_JLAB_TRACKING_URI") or started:
         folder.mkdir(parents=True, exist_ok=True)
-        prepare_workspace(folder, size, os.environ, say, baseline_only=True)
+        # the tutorials need no endpoint traffic: the champion serves, no requests are sent
+        prepare_workspace(folder, size, os.environ, say, baseline_only=True, traffic_records=0)
         set_settings(None)
     settings = get_settings()
     data_uri = f"s3://{settings.data_bucket}/{DATA_KEY}"

@@ -124,6 +124,14 @@ def _endpoint(sagemaker: Any, name: str, variants: list[dict[str, Any]], **extra
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
 
 
+def _send(aws: dict[str, Any], models: dict[str, Any], endpoint: str, n: int, **kw: Any) -> Any:
+    """``n`` held-out rows to ``endpoint`` through the runtime client, labels to GROUND_TRUTH."""
+    return send_traffic(
+        aws["sagemaker-runtime"], endpoint, models["rows"], n,
+        ground_truth_uri=GROUND_TRUTH, s3=aws["s3"], **kw,
+    )  # fmt: skip
+
+
 def _jsonl(s3: Any, prefix: str) -> dict[str, list[dict[str, Any]]]:
     """Every object under ``prefix`` -> its parsed lines."""
     found: dict[str, list[dict[str, Any]]] = {}
@@ -168,13 +176,11 @@ def test_weights_split_traffic_and_cloudwatch_counts_every_call(
     )
     # When 2,000 customers are scored
     n = 2_000
-    result = send_traffic(
-        aws["sagemaker-runtime"],
+    result = _send(
+        aws,
+        models,
         "ep",
-        models["rows"],
         n,
-        ground_truth_uri=GROUND_TRUTH,
-        s3=aws["s3"],
         seed=1,
     )
     # Then the challenger's share is within 4 binomial standard deviations of 10 %
@@ -200,13 +206,11 @@ def test_weights_split_traffic_and_cloudwatch_counts_every_call(
             {"VariantName": "Challenger", "DesiredWeight": 50.0},
         ],
     )
-    half = send_traffic(
-        aws["sagemaker-runtime"],
+    half = _send(
+        aws,
+        models,
         "ep",
-        models["rows"],
         400,
-        ground_truth_uri=GROUND_TRUTH,
-        s3=aws["s3"],
         seed=2,
     )
     assert abs(half.variants["Challenger"] - 200) <= 4 * math.sqrt(400 * 0.25)
@@ -304,13 +308,11 @@ def test_shadow_gets_copies_customers_see_the_champion_and_capture_keeps_the_con
     )
     # When 450 requests are scored (labels for all but about a fifth)
     n = 450
-    result = send_traffic(
-        aws["sagemaker-runtime"],
+    result = _send(
+        aws,
+        models,
         "ep",
-        models["rows"],
         n,
-        ground_truth_uri=GROUND_TRUTH,
-        s3=aws["s3"],
         batch=100,
         seed=4,
     )
@@ -402,14 +404,7 @@ def test_capture_sampling_and_destination_follow_the_config(
     )
     aws["sagemaker"].create_endpoint(EndpointName="none", EndpointConfigName="none-config")
     for endpoint in ("half", "none"):
-        send_traffic(
-            aws["sagemaker-runtime"],
-            endpoint,
-            models["rows"],
-            300,
-            ground_truth_uri=GROUND_TRUTH,
-            s3=aws["s3"],
-        )
+        _send(aws, models, endpoint, 300)
     flush_capture()
     lines = _lines(_jsonl(aws["s3"], "elsewhere/half/Champion/"))
     assert abs(len(lines) - 150) <= 4 * math.sqrt(300 * 0.25)
