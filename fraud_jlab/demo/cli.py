@@ -25,7 +25,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fraud_jlab.demo.traffic_cli import add_traffic_parser, record_count, run_traffic
 from fraud_jlab.demo.workspace import DATA_KEY as DATA_KEY  # where the data set is in S3
+from fraud_jlab.demo.workspace import DEMO_TRAFFIC_RECORDS
 from fraud_jlab.errors import FraudJlabError
 from fraud_jlab.version import __version__
 
@@ -92,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
             "holdout then holds ~98 frauds)"
         ),
     )
+    demo.add_argument(
+        "--traffic",
+        type=record_count(0),
+        default=DEMO_TRAFFIC_RECORDS,
+        help=f"labelled requests sent to the production endpoint at start (default {DEMO_TRAFFIC_RECORDS})",
+    )
     recover = commands.add_parser(
         "recover",
         help="restore production from promotions whose process died mid-way",
@@ -126,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--from", dest="source", required=True, help="source tracking URI")
     imports.add_argument("--to", dest="destination", required=True, help="destination tracking URI")
     imports.add_argument("--filter", default="", help="copy only runs matching this search filter")
+    add_traffic_parser(commands)
     return parser
 
 
@@ -286,7 +295,7 @@ def _prepare(args: argparse.Namespace, workdir: Path, environ: dict[str, str]) -
     the notebooks (a copy the user already has is left alone)."""
     from fraud_jlab.demo.workspace import copy_notebooks, prepare_workspace
 
-    prepare_workspace(workdir, args.rows, environ, _say)
+    prepare_workspace(workdir, args.rows, environ, _say, traffic_records=args.traffic)
     copy_notebooks(workdir)
 
 
@@ -393,6 +402,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_recover(args)
     if args.command == "import":
         return run_import(args)
+    if args.command == "traffic":
+        return run_traffic(args)
     parser.print_help()
     return 2
 

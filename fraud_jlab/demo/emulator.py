@@ -28,6 +28,7 @@ import yaml
 
 from fraud_jlab.aws import error_code
 from fraud_jlab.config import FraudJlab, get_settings
+from fraud_jlab.demo.data_capture import BackgroundFlusher
 from fraud_jlab.demo.sagemaker_experiments import install_sagemaker_experiments
 from fraud_jlab.demo.sagemaker_update import install_sagemaker_update_endpoint
 from fraud_jlab.errors import ValidationError
@@ -74,6 +75,7 @@ class Emulator:
     host: str
     port: int
     _server: Any = field(repr=False)
+    _flusher: Any = field(default=None, repr=False)
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -90,9 +92,11 @@ class Emulator:
         }
 
     def stop(self) -> None:
-        """Shut the server down (idempotent)."""
+        """Write the buffered Data Capture lines and shut the server down (idempotent)."""
         if not self._stopped:
             self._stopped = True
+            if self._flusher is not None:
+                self._flusher.stop()
             self._server.stop()
 
     def __enter__(self) -> Emulator:
@@ -118,8 +122,10 @@ def start_emulator(
 ) -> Emulator:
     """Start moto's threaded server on ``host:port`` (a free port when ``port`` is None).
 
-    SageMaker ``UpdateEndpoint`` and the Experiments extensions
-    (``fraud_jlab.demo.sagemaker_experiments``) are installed first. ``quiet`` hides the per-request
+    SageMaker ``UpdateEndpoint``, real scoring for ``InvokeEndpoint``
+    (:mod:`fraud_jlab.demo.sagemaker_serving`, with Data Capture lines written within about
+    a second) and the Experiments extensions (``fraud_jlab.demo.sagemaker_experiments``)
+    are installed first. ``quiet`` hides the per-request
     access log. Raises ``ValidationError`` for a port outside 1..65535 and ``OSError``
     when the port is taken.
     """
@@ -137,7 +143,7 @@ def start_emulator(
         probe.bind((host, chosen))
     server = ThreadedMotoServer(ip_address=host, port=chosen, verbose=False)
     server.start()
-    return Emulator(host=host, port=chosen, _server=server)
+    return Emulator(host=host, port=chosen, _server=server, _flusher=BackgroundFlusher().start())
 
 
 def _arn_parts(arn: str, service: str, resource: str, fld: str) -> tuple[str, str, str]:
@@ -252,7 +258,9 @@ def _absent(exc: Exception) -> bool:
     return error_code(exc) == "ValidationException" and "Could not find" in str(exc)
 
 
-def _ensure_endpoint(sm: Any, settings: FraudJlab, role_arn: str) -> dict[str, str]:
+def _ensure_endpoint(
+    sm: Any, settings: FraudJlab, role_arn: str, model_data_url: str | None
+) -> dict[str, str]:
     endpoint = settings.production_endpoint
     names = {
         "model": f"{endpoint}-model",
@@ -268,7 +276,8 @@ def _ensure_endpoint(sm: Any, settings: FraudJlab, role_arn: str) -> dict[str, s
             ModelName=names["model"],
             PrimaryContainer={
                 "Image": XGBOOST_IMAGE,
-                "ModelDataUrl": f"s3://{settings.models_bucket}/production/model.tar.gz",
+                "ModelDataUrl": model_data_url
+                or f"s3://{settings.models_bucket}/production/model.tar.gz",
             },
             ExecutionRoleArn=role_arn,
         )
@@ -288,6 +297,13 @@ def _ensure_endpoint(sm: Any, settings: FraudJlab, role_arn: str) -> dict[str, s
                     "InitialVariantWeight": 1.0,
                 }
             ],
+            DataCaptureConfig={
+                "EnableCapture": True,
+                "InitialSamplingPercentage": 100,
+                "DestinationS3Uri": settings.data_capture_uri(),
+                "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
+            },
         )
     try:
         sm.describe_endpoint(EndpointName=endpoint)
@@ -308,6 +324,7 @@ def provision_resources(
     iam_client: Any = None,
     sts_client: Any = None,
     production_config: Mapping[str, Any] | None = None,
+    model_data_url: str | None = None,
 ) -> dict[str, Any]:
     """Create the production integration's AWS resources where missing; idempotent.
 
@@ -316,8 +333,10 @@ def provision_resources(
     ``settings.ssm_prefix`` with the production values, ``production-model-config.yaml``
     (``production_config`` or :func:`default_production_config`), the Step Functions
     state machine at exactly ``settings.state_machine_arn``, the SageMaker execution
-    role and the production endpoint. Existing parameters and config are never
-    overwritten. Returns what was provisioned (names and ARNs).
+    role and the production endpoint (its model serves ``model_data_url``, default
+    ``s3://<models_bucket>/production/model.tar.gz``; its configuration captures every
+    request to ``settings.data_capture_uri()``). Existing parameters, config and
+    endpoint resources are never overwritten. Returns what was provisioned (names and ARNs).
 
     Raises :class:`~fraud_jlab.errors.ValidationError`, before creating anything, when
     the state machine or role ARN is malformed or names another account than the
@@ -364,7 +383,7 @@ def provision_resources(
         )
     pipeline_role_arn = _ensure_role(iam, _PIPELINE_ROLE)
     _ensure_state_machine(sfn, settings.state_machine_arn, machine_name, pipeline_role_arn)
-    endpoint = _ensure_endpoint(sm, settings, role_arn)
+    endpoint = _ensure_endpoint(sm, settings, role_arn, model_data_url)
     return {
         "buckets": [settings.config_bucket, settings.data_bucket, settings.models_bucket],
         "parameters": parameters,

@@ -69,7 +69,8 @@ setattr(_response_update_endpoint, _MARKER, True)
 def install_sagemaker_update_endpoint() -> bool:
     """Register ``UpdateEndpoint`` in the emulator's SageMaker service; idempotent.
 
-    Also keeps shadow variants (:mod:`fraud_jlab.demo.sagemaker_shadow`).
+    Also keeps shadow variants (:mod:`fraud_jlab.demo.sagemaker_shadow`) and makes
+    ``InvokeEndpoint`` score with the endpoint's models (:mod:`fraud_jlab.demo.sagemaker_serving`).
     Returns True when fraud_jlab's implementation is active, False when the
     installed moto already implements the operation itself (then it is left alone).
     Raises ``ImportError`` when moto is not installed.
@@ -77,9 +78,11 @@ def install_sagemaker_update_endpoint() -> bool:
     from moto.sagemaker.models import SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
+    from fraud_jlab.demo.sagemaker_serving import install_sagemaker_serving
     from fraud_jlab.demo.sagemaker_shadow import install_sagemaker_shadow_variants
 
     install_sagemaker_shadow_variants()
+    install_sagemaker_serving()
     with _install_lock:
         existing = getattr(SageMakerResponse, "update_endpoint", None)
         if existing is not None:

@@ -336,6 +336,11 @@ def seed_tracker(
     return [*run_ids, parent_id, *child_ids, refit.run_id]
 
 
+def holdout_rows(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The rows :func:`seed_tracker` (same ``seed``) holds out: no seeded model trained on them."""
+    return _Holdout(frame, seed).test
+
+
 def find_baseline_run(tracker: TrackerStore | None = None) -> Any:
     """The newest seeded production-baseline run (a ``RunSummary``), or None."""
     store = tracker or get_tracker()

@@ -23,12 +23,16 @@ from fraud_jlab.errors import ValidationError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from fraud_jlab.config import FraudJlab
     from fraud_jlab.demo.emulator import Emulator
+    from fraud_jlab.demo.traffic import TrafficResult
 
 DATA_KEY = "datasets/creditcard.parquet"
 #: The environment variable the notebooks read for their data size (rows).
 ROWS_VARIABLE = "FRAUD_JLAB_NOTEBOOK_ROWS"
 DEFAULT_ROWS = 284_807
+#: Labelled requests the demo sends to the production endpoint at start.
+DEMO_TRAFFIC_RECORDS = 2_000
 _PACKAGE = Path(__file__).resolve().parent
 _emulator: Emulator | None = None
 
@@ -67,11 +71,17 @@ def prepare_workspace(
     say: Callable[[str], None] = print,
     *,
     baseline_only: bool = False,
+    traffic_records: int = DEMO_TRAFFIC_RECORDS,
 ) -> str:
     """Seed ``workdir/runs.db`` (once), provision the emulator's resources and upload the
     data set to S3. Sets ``FRAUD_JLAB_TRACKING_URI`` in ``environ`` and ``os.environ``;
     returns the tracking URI. ``baseline_only`` seeds just the production baseline run
-    (what production points at), not the demo's other configurations and tuning."""
+    (what production points at), not the demo's other configurations and tuning.
+
+    The production endpoint serves the baseline run's packaged model
+    (:func:`fraud_jlab.modelstore.package_for_sagemaker`), and ``traffic_records`` held-out
+    rows are sent to it with their labels (:func:`serve_baseline`), so the endpoint has
+    captured, labelled traffic from the start."""
     from fraud_jlab.config import FraudJlab, set_settings
     from fraud_jlab.datasets import generate_fraud_dataset, save_dataset
     from fraud_jlab.demo.emulator import default_production_config, provision_resources
@@ -104,10 +114,54 @@ def prepare_workspace(
         else default_production_config()
     )
     say("provisioning S3 buckets, Parameter Store, Step Functions and the SageMaker endpoint")
-    provision_resources(settings, production_config=config)
+    model_data_url = _package_baseline(settings, tracker, baseline)
+    provision_resources(settings, production_config=config, model_data_url=model_data_url)
     uri = save_dataset(frame, f"s3://{settings.data_bucket}/{DATA_KEY}")
     say(f"uploaded the data set to {uri}")
+    if model_data_url and traffic_records:
+        serve_baseline(settings, frame, traffic_records, say)
     return tracking_uri
+
+
+def _package_baseline(settings: FraudJlab, tracker: Any, baseline: Any) -> str | None:
+    """The baseline run's ``model.tar.gz`` in the models bucket (None without a baseline)."""
+    from fraud_jlab import aws
+    from fraud_jlab.demo.emulator import _ensure_bucket
+    from fraud_jlab.modelstore import package_for_sagemaker
+
+    if baseline is None:
+        return None
+    s3 = aws.client("s3", settings)
+    _ensure_bucket(s3, settings.models_bucket, versioned=False)
+    return package_for_sagemaker(baseline.run_id, tracker=tracker, s3_client=s3, settings=settings)
+
+
+def serve_baseline(
+    settings: FraudJlab,
+    frame: pd.DataFrame,
+    records: int,
+    say: Callable[[str], None] = print,
+    *,
+    seed: int = 0,
+) -> TrafficResult:
+    """Send ``records`` held-out rows of ``frame`` to the production endpoint, labels to
+    ``settings.ground_truth_uri()`` (a fifth stays unlabelled); prints how long it took."""
+    from fraud_jlab import aws
+    from fraud_jlab.demo.seed import holdout_rows
+    from fraud_jlab.demo.traffic import send_traffic
+
+    say(f"sending {records:,} labelled requests to {settings.production_endpoint}")
+    result = send_traffic(
+        aws.client("sagemaker-runtime", settings),
+        settings.production_endpoint,
+        holdout_rows(frame, seed),
+        records,
+        ground_truth_uri=settings.ground_truth_uri(),
+        s3=aws.client("s3", settings),
+        seed=seed,
+    )
+    say(result.summary())
+    return result
 
 
 @dataclass(frozen=True)
@@ -187,7 +241,8 @@ def ensure_local_environment(
     folder = Path(workdir).expanduser().resolve()
     if not os.environ.get("FRAUD_JLAB_TRACKING_URI") or started:
         folder.mkdir(parents=True, exist_ok=True)
-        prepare_workspace(folder, size, os.environ, say, baseline_only=True)
+        # the tutorials need no endpoint traffic: the champion serves, no requests are sent
+        prepare_workspace(folder, size, os.environ, say, baseline_only=True, traffic_records=0)
         set_settings(None)
     settings = get_settings()
     data_uri = f"s3://{settings.data_bucket}/{DATA_KEY}"
@@ -226,4 +281,5 @@ __all__ = [
     "notebook_rows",
     "notebook_sources",
     "prepare_workspace",
+    "serve_baseline",
 ]

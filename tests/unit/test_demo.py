@@ -553,7 +553,9 @@ def test_prepare_seeds_once_and_provisions_production(
     for key, value in emulator.environment().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("FRAUD_JLAB_TRACKING_URI", "restored-by-monkeypatch")
-    args = cli.build_parser().parse_args(["demo", "--rows", "5000", "--workdir", str(tmp_path)])
+    args = cli.build_parser().parse_args(
+        ["demo", "--rows", "5000", "--traffic", "100", "--workdir", str(tmp_path)]
+    )
     environ: dict[str, str] = {}
 
     cli._prepare(args, tmp_path, environ)
@@ -563,6 +565,7 @@ def test_prepare_seeds_once_and_provisions_production(
 
     expected = len(DEFAULT_CONFIGS) + 1 + len(TUNING_GRID) + 1  # + the tuning's refit
     assert f"logged {expected} runs" in first
+    assert "sent 100 records" in first and "sent 100 records" in second  # labelled traffic
     assert f"already has {expected} runs; skipping seeding" in second
     assert environ["FRAUD_JLAB_TRACKING_URI"] == f"sqlite:///{tmp_path / 'runs.db'}"
     assert (tmp_path / "01_quickstart.ipynb").read_bytes() == NOTEBOOK.read_bytes()
