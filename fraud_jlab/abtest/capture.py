@@ -223,7 +223,7 @@ def read_capture(
                 except (ValueError, KeyError, TypeError, AttributeError):
                     out.malformed += 1
                     continue
-                if at < start:
+                if at + 1.0 <= start:  # stamped to the second: scored in [at, at + 1)
                     continue
                 for i, score in enumerate(scores):
                     rid = ident if len(scores) == 1 else f"{ident}:{i}"

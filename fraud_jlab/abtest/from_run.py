@@ -1,18 +1,21 @@
 """Start an A/B test from a tracked run: the one core call the REST API and ``%fraud ab`` share.
 
 The challenger's artifact is ``model_artifact_s3_path`` when given, else the S3 URI
-``package_for_sagemaker`` tagged the run with (``sagemaker.model_data_url``).
+``package_for_sagemaker`` tagged the run with (``sagemaker.model_data_url``), else the run's
+saved model packaged at the start.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fraud_jlab.abtest.manager import ABTestingManager
 from fraud_jlab.abtest.service import ABTestService, ABTestState
 from fraud_jlab.browse.names import resolve_run_ref
 from fraud_jlab.config import FraudJlab
-from fraud_jlab.errors import ValidationError
+from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
+from fraud_jlab.modelstore.sagemaker import package_for_sagemaker, sagemaker_package_uri
 from fraud_jlab.promotion.endpoint_change import EndpointChangePlan
 from fraud_jlab.promotion.spec import SAGEMAKER_URI_TAG
 from fraud_jlab.tracking.contract import TrackerStore
@@ -28,41 +31,95 @@ def ab_service(
     )
 
 
-def challenger_artifact(tracker: TrackerStore, run_id: str, override: str | None) -> str:
-    """``override``, else the run's packaged model; ValidationError when it has none."""
+@dataclass(frozen=True)
+class Challenger:
+    """The challenger of an A/B test: a run and the SageMaker artifact it serves.
+
+    ``needs_package``: the artifact is the URI of the run's saved model packaged by
+    :func:`~fraud_jlab.modelstore.package_for_sagemaker`, not uploaded yet; the start uploads
+    it (to the models bucket, not production) just before the audited deploy.
+    """
+
+    run_id: str
+    artifact: str
+    needs_package: bool = False
+
+
+def challenger_artifact(
+    tracker: TrackerStore, run_id: str, override: str | None, settings: FraudJlab
+) -> Challenger:
+    """``override``, else the run's package, else the package its saved model would make."""
     if override:
-        return override
+        return Challenger(run_id, override)
     artifact = tracker.get_run(run_id).tags.get(SAGEMAKER_URI_TAG)
-    if not artifact:
+    if artifact:
+        return Challenger(run_id, str(artifact))
+    try:
+        uri = sagemaker_package_uri(run_id, tracker=tracker, settings=settings)
+    except NotFoundError as exc:
         raise ValidationError(
-            f"run {run_id} has no SageMaker model package (tag {SAGEMAKER_URI_TAG}); package it "
-            "with fraud_jlab.modelstore.package_for_sagemaker or pass model_artifact_s3_path",
+            f"run {run_id} has no saved model to deploy (log one with Run.log_model) and no "
+            f"SageMaker model package (tag {SAGEMAKER_URI_TAG}); or pass model_artifact_s3_path",
             field="model_artifact_s3_path",
-        )
-    return str(artifact)
+        ) from exc
+    return Challenger(run_id, uri, needs_package=True)
 
 
 def resolve_challenger(
-    tracker: TrackerStore, run_ref: str, override: str | None
-) -> tuple[str, str]:
-    """``(run id, artifact URI)`` of the run named by id or unique name (404/400 otherwise)."""
+    tracker: TrackerStore, run_ref: str, override: str | None, settings: FraudJlab
+) -> Challenger:
+    """The challenger of the run named by id or unique name (404/400 otherwise)."""
     run_id = resolve_run_ref(run_ref, tracker=tracker)
-    return run_id, challenger_artifact(tracker, run_id, override)
+    return challenger_artifact(tracker, run_id, override, settings)
 
 
-def start_from_run(
+def start_challenger(
     service: ABTestService,
     tracker: TrackerStore,
-    run_ref: str,
+    challenger: Challenger,
     *,
-    model_artifact_s3_path: str | None,
     approver: str,
     reason: str | None,
+    shadow: bool = False,
     dry_run: bool = False,
 ) -> ABTestState | EndpointChangePlan:
-    """Deploy the run's model as the challenger beside production's champion (audited)."""
-    run_id, artifact = resolve_challenger(tracker, run_ref, model_artifact_s3_path)
-    return service.start(run_id, artifact, approver=approver, reason=reason, dry_run=dry_run)
+    """Deploy the challenger beside production's champion (audited; a dry run writes nothing).
+
+    A run not packaged yet is packaged first (the dry run says so in its first change).
+    """
+    pending = challenger.needs_package
+    if pending and not dry_run:
+        manager = service.manager
+        uploaded = package_for_sagemaker(
+            challenger.run_id, tracker=tracker, s3_client=manager.s3, settings=manager.settings
+        )
+        if uploaded != challenger.artifact:  # the run's model changed since it was resolved
+            raise ConflictError(
+                f"run {challenger.run_id}'s saved model changed while starting (now {uploaded}); "
+                "nothing was deployed: start again to deploy the current model"
+            )
+    result = service.start(
+        challenger.run_id,
+        challenger.artifact,
+        approver=approver,
+        reason=reason,
+        shadow=shadow,
+        dry_run=dry_run,
+        artifact_pending=pending,
+    )
+    if pending and isinstance(result, EndpointChangePlan):
+        result.changes.insert(
+            0,
+            f"PutObject {challenger.artifact}: package run {challenger.run_id}'s saved model "
+            "(models bucket, not production)",
+        )
+    return result
 
 
-__all__ = ["ab_service", "challenger_artifact", "resolve_challenger", "start_from_run"]
+__all__ = [
+    "Challenger",
+    "ab_service",
+    "challenger_artifact",
+    "resolve_challenger",
+    "start_challenger",
+]

@@ -133,20 +133,22 @@ class ABTestService:
         environment: Mapping[str, str] | None = None,
         shadow: bool = False,
         dry_run: bool = False,
+        artifact_pending: bool = False,
     ) -> ABTestState | EndpointChangePlan:
         """Deploy the challenger beside the champion at the plan's first stage (``ab_deploy``).
 
         With ``shadow`` the first stage (stage ``-1``) is a shadow variant: the challenger
         scores a copy of every request, customers see only the champion; ``advance`` then
         switches to the two-variant configuration at the plan's first stage.
-        A dry run checks everything, creates nothing and returns what would change.
+        A dry run checks everything, creates nothing and returns what would change
+        (``artifact_pending``: the artifact is uploaded only after the dry run).
         """
         if not isinstance(shadow, bool):
             raise ValidationError(f"shadow must be true or false, got {shadow!r}", field="shadow")
         approver, reason = check_audit(approver, reason, dry_run)
         stages = check_plan(plan)
         experiment_slug(experiment_id)
-        self.manager._check_artifact(model_artifact_s3_path)
+        self.manager._check_artifact(model_artifact_s3_path, pending=dry_run and artifact_pending)
         production = self.manager._describe_endpoint(self.manager.settings.production_endpoint)
         champion_config = str(production["EndpointConfigName"])
         champion = self.sagemaker.describe_endpoint_config(EndpointConfigName=champion_config)
@@ -278,6 +280,7 @@ class ABTestService:
             approver=approver,
             reason=reason,
             timestamp=now,
+            change_started_at=record.timestamp,
             promotion_id=record.promotion_id,
             stage=state.stage,
             weights=state.weights,

@@ -35,7 +35,12 @@ class ABTestEvent(BaseModel):
     action: Literal["start", "advance", "promote", "rollback", "stop"]
     approver: str
     reason: str
-    timestamp: datetime
+    timestamp: datetime = Field(description="When the change was done (the endpoint verified).")
+    change_started_at: datetime | None = Field(
+        default=None,
+        description="When the endpoint change began; until `timestamp` the old weights may "
+        "still have served (the SRM check leaves out records of that window).",
+    )
     promotion_id: str = Field(description="The ledger record of the endpoint change.")
     stage: int
     weights: dict[str, float]

@@ -179,7 +179,7 @@ def srm_check(state: ABTestState, cols: Mapping[str, np.ndarray]) -> SampleRatio
         return None
     # records scored while a shadow copy ran are not a split: only live-stage records count
     since_live = _live_since(state)
-    mask = cols["time"] >= since_live
+    mask = (cols["time"] >= since_live) & ~_changing(state, cols["time"])
     if not mask.any():
         return None
     shares = _weights_at(state, cols["time"][mask])
@@ -188,6 +188,22 @@ def srm_check(state: ABTestState, cols: Mapping[str, np.ndarray]) -> SampleRatio
     if sum(observed.values()) == 0 or min(expected.values()) <= 0:
         return None
     return sample_ratio_check(observed, expected)
+
+
+def _changing(state: ABTestState, times: np.ndarray) -> np.ndarray:
+    """Records whose stage is not known: scored while weights were being changed.
+
+    Capture times have one-second resolution (``inferenceTime``): a record stamped ``t`` was
+    scored in ``[t, t + 1)``; it is ambiguous when that second meets the window from the
+    change's start to its verified end.
+    """
+    out = np.zeros(times.shape, dtype=bool)
+    for event in state.history:
+        if not event.weights:
+            continue
+        began = (event.change_started_at or event.timestamp).timestamp()
+        out |= (times + 1.0 > began) & (times <= event.timestamp.timestamp())
+    return out
 
 
 def _live_since(state: ABTestState) -> float:

@@ -128,6 +128,9 @@ class CaptureRecorder:
         self.flush_lines = flush_lines
         self._buffers: dict[tuple[str, str, str], _Buffer] = {}
         self._lock = threading.Lock()
+        #: Buffers taken out and not yet written; flush() waits for them.
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
         self.objects_written = 0
         self.lines_dropped = 0
 
@@ -189,6 +192,7 @@ class CaptureRecorder:
                 buffer.lines.append(line)
                 if len(buffer.lines) >= self.flush_lines:
                     full.append(self._buffers.pop(key))
+            self._in_flight += len(full)
         for buffer in full:
             self._write(buffer)
 
@@ -202,11 +206,23 @@ class CaptureRecorder:
                 if older_than_s is None or now - b.started >= older_than_s
             ]
             ready = [self._buffers.pop(k) for k in keys]
+            self._in_flight += len(ready)
         for buffer in ready:
             self._write(buffer)
+        if older_than_s is None:  # "now" includes what other threads are writing
+            with self._idle:
+                self._idle.wait_for(lambda: self._in_flight == 0, timeout=30.0)
         return len(ready)
 
     def _write(self, buffer: _Buffer) -> None:
+        try:
+            self._put(buffer)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _put(self, buffer: _Buffer) -> None:
         from moto.s3.models import s3_backends
 
         at = buffer.first_at

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from fraud_jlab.abtest.from_run import ab_service, resolve_challenger
+from fraud_jlab.abtest.from_run import ab_service, resolve_challenger, start_challenger
 from fraud_jlab.abtest.service import ABTestService, ABTestState
 from fraud_jlab.browse.names import resolve_run_ref, resolve_run_refs
 from fraud_jlab.comparison.production import compare_with_production_default
@@ -210,10 +210,18 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
         reason = validate_reason(reason)
     identity = _identity()
     approver = identity.approver_or_dry_run() if ns.dry_run else identity.require()
-    run_id, artifact = resolve_challenger(get_tracker(), ns.run_id, ns.artifact)
+    tracker = get_tracker()
+    challenger = resolve_challenger(tracker, ns.run_id, ns.artifact, get_settings())
+    run_id = challenger.run_id
     service = _ab_service()
-    plan = service.start(
-        run_id, artifact, approver=approver, reason=reason, shadow=ns.shadow, dry_run=True
+    plan = start_challenger(
+        service,
+        tracker,
+        challenger,
+        approver=approver,
+        reason=reason,
+        shadow=ns.shadow,
+        dry_run=True,
     )
     assert isinstance(plan, EndpointChangePlan)  # dry_run=True always returns the plan
     print(display.endpoint_plan_text(plan))
@@ -223,7 +231,9 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
     if not ns.yes and not _confirm(f"Start an A/B test of run {run_id} on production?"):
         print("Cancelled: nothing was written.")
         return None
-    state = service.start(run_id, artifact, approver=approver, reason=reason, shadow=ns.shadow)
+    state = start_challenger(
+        service, tracker, challenger, approver=approver, reason=reason, shadow=ns.shadow
+    )
     assert isinstance(state, ABTestState)  # dry_run=False always returns the state
     print(display.ab_test_text(state))
     return state

@@ -148,6 +148,33 @@ def build_archive(metadata: dict[str, Any], model_bytes: bytes) -> tuple[bytes, 
     return gzip.compress(raw.getvalue(), mtime=0), framework
 
 
+def _package(
+    run_id: str, store: TrackerStore, settings: FraudJlab, bucket: str | None, prefix: str
+) -> tuple[dict[str, Any], bytes, str, str, str]:
+    """``(metadata, archive, framework, bucket, key)`` of a run's package; reads only."""
+    metadata, data = read_model_files(run_id, tracker=store)
+    archive, framework = build_archive(metadata, data)
+    digest = hashlib.sha256(archive).hexdigest()
+    key = f"{prefix.strip('/')}/{metadata['run_id']}/model-{digest[:16]}.tar.gz"
+    return metadata, archive, framework, bucket or settings.models_bucket, key
+
+
+def sagemaker_package_uri(
+    run_id: str,
+    *,
+    tracker: TrackerStore,
+    settings: FraudJlab,
+    bucket: str | None = None,
+    prefix: str = DEFAULT_PREFIX,
+) -> str:
+    """The ``s3://`` URI :func:`package_for_sagemaker` would upload to; writes nothing.
+
+    The key holds the archive's digest, so the URI names exactly this model's package.
+    """
+    _, _, _, target, key = _package(run_id, tracker, settings, bucket, prefix)
+    return f"s3://{target}/{key}"
+
+
 def package_for_sagemaker(
     run_id: str,
     *,
@@ -167,13 +194,10 @@ def package_for_sagemaker(
     from fraud_jlab.tracking.registry import get_tracker
 
     store = tracker or get_tracker()
-    metadata, data = read_model_files(run_id, tracker=store)
-    archive, framework = build_archive(metadata, data)
-    digest = hashlib.sha256(archive).hexdigest()
     settings = settings or get_settings()
-    target = bucket or settings.models_bucket
+    metadata, archive, framework, target, key = _package(run_id, store, settings, bucket, prefix)
+    digest = hashlib.sha256(archive).hexdigest()
     rid = str(metadata["run_id"])
-    key = f"{prefix.strip('/')}/{rid}/model-{digest[:16]}.tar.gz"
     s3 = s3_client or client("s3", settings)
     try:
         s3.put_object(

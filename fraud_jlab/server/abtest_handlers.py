@@ -25,7 +25,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool
 
-from fraud_jlab.abtest.from_run import ab_service, resolve_challenger
+from fraud_jlab.abtest.from_run import ab_service, resolve_challenger, start_challenger
 from fraud_jlab.abtest.service import ABTestService, ABTestState
 from fraud_jlab.abtest.view import ABTestView
 from fraud_jlab.promotion.endpoint_change import EndpointChangePlan, check_text
@@ -178,14 +178,20 @@ class ABTestsHandler(ABTestAuthorizedHandler):
         identity = self.approver_identity()
         approver = identity.approver_or_dry_run() if body.dry_run else identity.require()
         reason = body.reason if body.dry_run else check_text(body.reason, "reason", max_len=1000)
-        run_id, artifact = await self.run_blocking(
-            resolve_challenger, self.tracker, body.run_id, body.model_artifact_s3_path
+        challenger = await self.run_blocking(
+            resolve_challenger,
+            self.tracker,
+            body.run_id,
+            body.model_artifact_s3_path,
+            self.fraud_settings,
         )
+        run_id = challenger.run_id
 
         def start(dry_run: bool) -> ABTestState | EndpointChangePlan:
-            return _service(self).start(
-                run_id,
-                artifact,
+            return start_challenger(
+                _service(self),
+                self.tracker,
+                challenger,
                 approver=approver,
                 reason=reason,
                 shadow=body.shadow,

@@ -243,3 +243,31 @@ def test_latency_percentiles_from_extended_statistics() -> None:
         stats = latency_stats(client, PRODUCTION, ["Challenger"], start, end)["Challenger"]
     assert (stats.p50_ms, stats.p95_ms, stats.p99_ms) == (12.0, 30.0, 45.0)
     assert stats.invocations == 1234 and stats.source == "cloudwatch"
+
+
+def test_srm_leaves_out_records_scored_while_the_weights_changed(env: Env) -> None:
+    import numpy as np
+
+    from fraud_jlab.abtest.view import srm_check
+
+    service = env.service()
+    state = _start(env)  # 90 / 10
+    change_began = NOW + timedelta(hours=1, milliseconds=400)
+    done = change_began + timedelta(seconds=2)
+    service.manager.clock = lambda: change_began
+    state = service.advance(state.ab_test_id, **AUDIT)  # 75 / 25
+    event = state.history[-1]
+    assert event.change_started_at is not None and event.timestamp >= event.change_started_at
+    event.change_started_at, event.timestamp = change_began, done
+    # Capture stamps whole seconds: 300 records of the change's seconds were still 90 / 10,
+    # then 2,000 at 75 / 25
+    rng = np.random.default_rng(0)
+    stamp = float(int(change_began.timestamp()))
+    during = np.array(["Challenger" if u < 0.10 else "Champion" for u in rng.random(300)])
+    after = np.array(["Challenger" if u < 0.25 else "Champion" for u in rng.random(2000)])
+    times = np.concatenate(
+        [stamp + rng.integers(0, 3, 300), done.timestamp() + 1 + np.arange(2000)]
+    )
+    check = srm_check(state, {"variant": np.concatenate([during, after]), "time": times})
+    assert check is not None and not check.alarm, check
+    assert sum(check.observed.values()) == 2000  # the change's records are not counted
