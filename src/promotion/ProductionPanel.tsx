@@ -12,6 +12,7 @@ import {
 } from '../api';
 import { IFraudJlabService } from '../tokens';
 import { ErrorMessage } from './PromoteDialog';
+import { endpointChangeText, isEndpointChange, kindLabel } from './kinds';
 import { formatTimestamp } from './RecordView';
 import {
   askBaselineReason,
@@ -104,7 +105,7 @@ function LiveState(props: { state: IProductionView }): JSX.Element {
       </table>
       <p className="jp-FraudJlab-setBy">
         {state.promotion
-          ? `Set by ${state.promotion.kind} ${state.promotion.promotion_id} ` +
+          ? `Set by ${kindLabel(state.promotion.kind)} ${state.promotion.promotion_id} ` +
             `(run ${state.promotion.run_id}, ${state.promotion.approver}, ` +
             `${formatTimestamp(state.promotion.timestamp)})`
           : 'Not set by a recorded promotion.'}
@@ -212,7 +213,8 @@ function HistoryEntry(props: {
 }): JSX.Element {
   const { record, liveId, busy, onRollback } = props;
   const words = rollbackWords(record);
-  const title = `${record.kind === 'rollback' ? 'Rollback' : 'Promotion'} ${record.promotion_id}`;
+  const title = `${kindLabel(record.kind)} ${record.promotion_id}`;
+  const endpoint = isEndpointChange(record) ? endpointChangeText(record) : null;
   return (
     <li className="jp-FraudJlab-historyEntry" aria-label={title}>
       <div className="jp-FraudJlab-historyHeader">
@@ -259,6 +261,15 @@ function HistoryEntry(props: {
             ? ` · forced override of ${record.forced_gates.join(', ')}`
             : ' · forced')}
       </div>
+      {endpoint && (
+        <div
+          className="jp-FraudJlab-historyEndpoint"
+          aria-label="Endpoint change"
+        >
+          {record.ab_test_id ? `A/B test ${record.ab_test_id} · ` : ''}
+          {endpoint}
+        </div>
+      )}
       <div className="jp-FraudJlab-historyReason">{record.reason}</div>
       {record.error && (
         <div className="jp-FraudJlab-error">

@@ -20,7 +20,8 @@ type PlanState =
   | { kind: 'loaded'; plan: IPromotionPlan }
   | { kind: 'failed'; error: Error };
 
-type IdentityState =
+/** Who production changes made here are recorded as approved by (loading, known, failed). */
+export type IdentityState =
   | { kind: 'loading' }
   | { kind: 'loaded'; identity: IIdentity }
   | { kind: 'failed'; error: Error };
@@ -31,7 +32,8 @@ type SubmitState =
   | { kind: 'done'; record: IPromotionRecord }
   | { kind: 'failed'; error: Error };
 
-function asError(error: unknown): Error {
+/** An unknown thrown value as an Error. */
+export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -67,8 +69,41 @@ export function ErrorMessage(props: {
   );
 }
 
-/** Who the ledger will name as approver, or why nobody can promote. */
-function ApproverLine(props: { identity: IdentityState }): JSX.Element {
+/** `GET identity` once per service: the approver every production change records. */
+export function useIdentity(service: IFraudJlabService): IdentityState {
+  const [identity, setIdentity] = useState<IdentityState>({
+    kind: 'loading'
+  });
+  useEffect(() => {
+    let cancelled = false;
+    service
+      .getIdentity()
+      .then(result => {
+        if (!cancelled) {
+          setIdentity({ kind: 'loaded', identity: result });
+        }
+      })
+      .catch((error: unknown) => {
+        if (!cancelled) {
+          setIdentity({ kind: 'failed', error: asError(error) });
+        }
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [service]);
+  return identity;
+}
+
+/** The approver of a loaded identity allowed to change production, else null. */
+export function allowedApprover(identity: IdentityState): string | null {
+  return identity.kind === 'loaded' && identity.identity.can_change_production
+    ? identity.identity.approver
+    : null;
+}
+
+/** Who the ledger will name as approver, or why nobody can change production. */
+export function ApproverLine(props: { identity: IdentityState }): JSX.Element {
   const { identity } = props;
   if (identity.kind === 'loading') {
     return (
@@ -222,27 +257,7 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   const [force, setForce] = useState(false);
   const [plan, setPlan] = useState<PlanState>({ kind: 'loading' });
   const [submit, setSubmit] = useState<SubmitState>({ kind: 'idle' });
-  const [identity, setIdentity] = useState<IdentityState>({
-    kind: 'loading'
-  });
-  useEffect(() => {
-    let cancelled = false;
-    service
-      .getIdentity()
-      .then(result => {
-        if (!cancelled) {
-          setIdentity({ kind: 'loaded', identity: result });
-        }
-      })
-      .catch((error: unknown) => {
-        if (!cancelled) {
-          setIdentity({ kind: 'failed', error: asError(error) });
-        }
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [service]);
+  const identity = useIdentity(service);
   // The dry run needs no reason: gates and diff show while the user writes one.
   useEffect(() => {
     let cancelled = false;
@@ -274,10 +289,7 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   const loaded = plan.kind === 'loaded' ? plan.plan : null;
   const gatesFailed = loaded !== null && !loaded.gates_passed;
   const done = submit.kind === 'done';
-  const approver =
-    identity.kind === 'loaded' && identity.identity.can_change_production
-      ? identity.identity.approver
-      : null;
+  const approver = allowedApprover(identity);
   const canPromote =
     loaded !== null &&
     approver !== null &&
