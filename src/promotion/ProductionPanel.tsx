@@ -148,18 +148,23 @@ function UnfinishedBanner(props: {
 
 /**
  * Production can be rolled back to the state a completed record wrote,
- * unless that state is the live one already.
+ * unless that state is the live one already. Endpoint changes (`ab_*`) are
+ * rolled back from their A/B test, not from the Parameter Store history.
  */
 export function canRollBack(
   record: IPromotionRecord,
   liveId: string | null
 ): boolean {
-  return record.status === 'completed' && record.promotion_id !== liveId;
+  return (
+    record.status === 'completed' &&
+    record.promotion_id !== liveId &&
+    !isEndpointChange(record)
+  );
 }
 
 /** A record can be undone (its "before" state restored) when it took a backup. */
 export function canUndo(record: IPromotionRecord): boolean {
-  return record.parameter_store_backup_key !== '';
+  return record.parameter_store_backup_key !== '' && !isEndpointChange(record);
 }
 
 /** History wording of a rollback: "undoes X" or "restores the state of X". */
