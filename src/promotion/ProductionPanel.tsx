@@ -290,7 +290,7 @@ function HistoryEntry(props: {
  * The "Production" section of the fraud_jlab sidebar: what is live and the
  * promotion history (newest first, paged), with rollback.
  *
- * Reloads whenever this client changes production (promotion or rollback).
+ * Reloads whenever this client changes production (promotion, rollback, A/B change).
  */
 export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
   const { service, onRolledBack } = props;
@@ -342,8 +342,11 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
       void reload();
     };
     service.productionChanged.connect(onChanged);
+    // A/B changes switch the endpoint and write ledger records too.
+    service.abTestChanged.connect(onChanged);
     return () => {
       service.productionChanged.disconnect(onChanged);
+      service.abTestChanged.disconnect(onChanged);
     };
   }, [service, reload]);
 
