@@ -34,6 +34,18 @@ export interface IABTestsPanelProps {
   initialSelected?: string | null;
 }
 
+/** Whether an answer of `GET ab-tests/{id}` has the view's parts (not an older server's state). */
+function isView(value: IABTestView): boolean {
+  const parts = value as Partial<IABTestView>;
+  return (
+    typeof parts.state === 'object' &&
+    parts.state !== null &&
+    typeof parts.data === 'object' &&
+    typeof parts.recommendation === 'object' &&
+    Array.isArray(parts.timeline)
+  );
+}
+
 /** The variant weights as a stacked bar with its numbers. */
 export function WeightsBar(props: { state: IABTestState }): JSX.Element {
   const { state } = props;
@@ -233,7 +245,21 @@ export function ABTestsPanel(props: IABTestsPanelProps): JSX.Element {
     }
     const controller = new AbortController();
     service.getABTestView(selected, controller.signal).then(
-      result => setView(result),
+      result => {
+        if (!isView(result)) {
+          setView(null);
+          setError({
+            title: `Could not load A/B test ${selected}`,
+            error: new Error(
+              'The server answered without the A/B view (state, data, recommendation): ' +
+                'the fraud_jlab server extension is older than this frontend.'
+            )
+          });
+          return;
+        }
+        setView(result);
+        setError(null);
+      },
       (reason: unknown) => {
         if (!controller.signal.aborted) {
           setView(null);
