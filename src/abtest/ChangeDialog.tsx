@@ -1,12 +1,12 @@
-import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import React, { useEffect, useRef, useState } from 'react';
 
 import { IABTestState, IEndpointChangePlan, IJob } from '../api';
 import { formatPercent } from '../promotion/kinds';
+import { showPanelDialog } from '../dialog';
+import { asError, useLoad } from '../loading';
 import {
   allowedApprover,
   ApproverLine,
-  asError,
   ErrorMessage,
   useIdentity
 } from '../promotion/PromoteDialog';
@@ -36,11 +36,6 @@ export interface IChangePanelProps {
   /** Called once the change succeeded, with the test's new state. */
   onDone?: (state: IABTestState) => void;
 }
-
-type PlanState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; plan: IEndpointChangePlan }
-  | { kind: 'failed'; error: Error };
 
 type SubmitState =
   | { kind: 'idle' }
@@ -111,7 +106,6 @@ export function ChangePanel(props: IChangePanelProps): JSX.Element {
   const { service, spec, onDone } = props;
   const [reason, setReason] = useState('');
   const [shadow, setShadow] = useState(false);
-  const [plan, setPlan] = useState<PlanState>({ kind: 'loading' });
   const [submit, setSubmit] = useState<SubmitState>({ kind: 'idle' });
   const identity = useIdentity(service);
   const alive = useRef(true);
@@ -122,25 +116,7 @@ export function ChangePanel(props: IChangePanelProps): JSX.Element {
     []
   );
 
-  useEffect(() => {
-    let cancelled = false;
-    setPlan({ kind: 'loading' });
-    spec
-      .plan(shadow)
-      .then(result => {
-        if (!cancelled) {
-          setPlan({ kind: 'loaded', plan: result });
-        }
-      })
-      .catch((error: unknown) => {
-        if (!cancelled) {
-          setPlan({ kind: 'failed', error: asError(error) });
-        }
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [spec, shadow]);
+  const plan = useLoad(() => spec.plan(shadow), [spec, shadow]);
 
   const approver = allowedApprover(identity);
   const busy = submit.kind === 'submitting';
@@ -204,11 +180,11 @@ export function ChangePanel(props: IChangePanelProps): JSX.Element {
         <section aria-label="Dry-run plan">
           <h3>What will change</h3>
           <ul aria-label="Planned changes" className="jp-FraudJlab-abChanges">
-            {plan.plan.changes.map(line => (
+            {plan.value.changes.map(line => (
               <li key={line}>{line}</li>
             ))}
           </ul>
-          <PlanTable plan={plan.plan} />
+          <PlanTable plan={plan.value} />
         </section>
       )}
       <label className="jp-FraudJlab-field">
@@ -264,40 +240,15 @@ export function ChangePanel(props: IChangePanelProps): JSX.Element {
   );
 }
 
-class ChangeBody extends ReactWidget {
-  constructor(private readonly _props: IChangePanelProps) {
-    super();
-    this.addClass('jp-FraudJlab-promoteBody');
-  }
-
-  protected render(): JSX.Element {
-    return <ChangePanel {...this._props} />;
-  }
-}
-
 /**
  * Open the confirmation dialog of an A/B change. Resolves when it is closed,
  * with the test's new state if the change succeeded in it.
  */
-export async function showChangeDialog(
+export function showChangeDialog(
   service: IFraudJlabService,
   spec: IChangeSpec
 ): Promise<IABTestState | null> {
-  let result: IABTestState | null = null;
-  const dialog = new Dialog({
-    title: spec.title,
-    body: new ChangeBody({
-      service,
-      spec,
-      onDone: state => {
-        result = state;
-      }
-    }),
-    buttons: [Dialog.cancelButton({ label: 'Close' })],
-    focusNodeSelector: 'textarea',
-    hasClose: true
-  });
-  dialog.addClass('jp-FraudJlab-promoteDialog');
-  await dialog.launch();
-  return result;
+  return showPanelDialog<IABTestState>(spec.title, done => (
+    <ChangePanel service={service} spec={spec} onDone={done} />
+  ));
 }

@@ -10,6 +10,7 @@ import {
   JSONValue,
   RollbackTarget
 } from '../api';
+import { asError } from '../loading';
 import { IFraudJlabService } from '../tokens';
 import { ErrorMessage } from './PromoteDialog';
 import { endpointChangeText, isEndpointChange, kindLabel } from './kinds';
@@ -35,10 +36,6 @@ interface IHistory {
   nextPageToken: string | null;
   /** The state before fraud_jlab's first promotion (from the first page). */
   baseline: IBaselineEntry | null;
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function field(value: JSONValue | undefined): string | null {
