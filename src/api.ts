@@ -357,3 +357,239 @@ export interface IRunActions {
   suggested_run_id: string | null;
   suggested_run_name: string | null;
 }
+
+// --- A/B tests -------------------------------------------------------------
+
+/** Lifecycle of an A/B test. */
+export type ABTestStatus = 'running' | 'completed' | 'rolled_back' | 'stopped';
+
+/** The actions of an A/B test's history. */
+export type ABTestAction =
+  'start' | 'advance' | 'promote' | 'rollback' | 'stop';
+
+/** The audited changes of a running (or completed) A/B test. */
+export type ABTestChangeAction = 'advance' | 'promote' | 'rollback' | 'stop';
+
+/** One action on an A/B test (stored once, never overwritten). */
+export interface IABTestEvent {
+  event_id: string;
+  action: ABTestAction;
+  approver: string;
+  reason: string;
+  timestamp: string;
+  /** The ledger record of the endpoint change. */
+  promotion_id: string;
+  stage: number;
+  weights: Record<string, number>;
+  status: ABTestStatus;
+}
+
+/** The persisted state of one A/B test. */
+export interface IABTestState {
+  ab_test_id: string;
+  experiment_id: string;
+  status: ABTestStatus;
+  endpoint_name: string;
+  champion_config: string;
+  ab_config: string;
+  promoted_config?: string | null;
+  challenger_model: string;
+  /** Challenger percent at each stage, increasing. */
+  plan: number[];
+  /** Index into plan of the current stage; -1 is the shadow stage. */
+  stage: number;
+  shadow_config?: string | null;
+  /** Variant name -> percent of traffic. */
+  weights: Record<string, number>;
+  started_at: string;
+  started_by: string;
+  updated_at: string;
+  history?: IABTestEvent[];
+  /** The sample-size design frozen at start (see IABTestDesign); null for older tests. */
+  design?: JSONObject | null;
+}
+
+/** `GET ab-tests`. */
+export interface IABTestsResponse {
+  ab_tests: IABTestState[];
+}
+
+/** `POST ab-tests` body. */
+export interface IABTestStartRequest {
+  /** The challenger's run: its id, or its name when unique. */
+  run_id: string;
+  model_artifact_s3_path?: string | null;
+  /** Required unless dry_run is true. */
+  reason?: string;
+  /** Start with a shadow stage (the challenger scores a copy of the traffic). */
+  shadow?: boolean;
+  dry_run?: boolean;
+  wait?: boolean;
+}
+
+/** `POST ab-tests/{id}/advance|promote|rollback|stop` body. */
+export interface IABTestChangeRequest {
+  /** Required unless dry_run is true. */
+  reason?: string;
+  dry_run?: boolean;
+  wait?: boolean;
+}
+
+/** What an endpoint change's dry run returns: the endpoint now and after. */
+export interface IEndpointChangePlan {
+  kind: string;
+  ab_test_id: string;
+  before: IEndpointState;
+  after: IEndpointState;
+  /** The AWS calls the change makes, in words. */
+  changes: string[];
+}
+
+/** How much of an A/B test's traffic has been scored and labelled. */
+export interface IABDataSummary {
+  records_scored: number;
+  records_labelled: number;
+  records_unlabelled: number;
+  malformed: number;
+  frauds_labelled: number;
+  /** Newest label time used (ISO 8601 UTC); null before any label. */
+  label_cutoff: string | null;
+  /** Labelled frauds over the design's frauds needed; null without a design. */
+  information_fraction: number | null;
+}
+
+/** One variant's serving latency. */
+export interface IABLatency {
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  invocations: number | null;
+  source: 'cloudwatch' | 'sampled' | 'none';
+}
+
+/** What the sequential test says to do now, and why. */
+export interface IABRecommendation {
+  action: 'promote' | 'continue' | 'stop' | 'rollback';
+  /** In words. */
+  reason: string;
+  look: number | null;
+  statistic: number | null;
+  boundary: number | null;
+  improvement: number | null;
+}
+
+/** One point of the primary metric's timeline, per variant. */
+export interface IABTimelinePoint {
+  at: string;
+  variant: string;
+  metric: string;
+  value: number | null;
+  low: number | null;
+  high: number | null;
+  n_labelled: number;
+}
+
+/** `GET ab-tests/{id}`: the state, the data, the readout and the recommendation. */
+export interface IABTestView {
+  state: IABTestState;
+  data: IABDataSummary;
+  /** See IABReadout; null before labelled data. */
+  readout: JSONObject | null;
+  /** See IABSampleRatio. */
+  srm: JSONObject | null;
+  latency: Record<string, IABLatency>;
+  recommendation: IABRecommendation;
+  timeline: IABTimelinePoint[];
+}
+
+/** Lifecycle of a background job. */
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** A background job (`GET jobs/{id}`), answered 202 by long A/B changes. */
+export interface IJob {
+  job_id: string;
+  kind: string;
+  subject?: string | null;
+  status: JobStatus;
+  submitted_by: string;
+  created_at: string;
+  finished_at?: string | null;
+  /** On success: the body the synchronous call returns. */
+  result?: JSONObject | null;
+  /** On failure: the HTTP status. */
+  error_status?: number | null;
+  /** On failure: the error body. */
+  error?: IErrorBody | null;
+}
+
+// --- A/B free-form contents (Python to_dict(), not pydantic models) --------
+
+/** A value with its interval (readout.Estimate.to_dict()). */
+export interface IABEstimate {
+  value: number | null;
+  low: number | null;
+  high: number | null;
+  method: string;
+}
+
+/** One variant's readout (readout.VariantReadout.to_dict()). */
+export interface IABVariantReadout {
+  variant: string;
+  n: number;
+  n_labelled: number;
+  n_unlabelled: number;
+  frauds: number;
+  frauds_flagged: number;
+  alerts: number;
+  average_precision: IABEstimate;
+  recall_at_fpr: IABEstimate;
+  alert_rate: IABEstimate;
+  alert_precision: IABEstimate;
+  detection_rate: IABEstimate;
+  accuracy: IABEstimate;
+  latency_ms: Record<string, number | null>;
+}
+
+/** IABTestView.readout (readout.Readout.to_dict()). */
+export interface IABReadout {
+  variants: Record<string, IABVariantReadout>;
+  threshold: number;
+  target_fpr: number;
+  label_cutoff: number | null;
+  n_unlabelled: number;
+  agreement: IABEstimate | null;
+}
+
+/** IABTestView.srm (readout.SampleRatioCheck.to_dict()). */
+export interface IABSampleRatio {
+  observed: Record<string, number>;
+  expected: Record<string, number>;
+  chi_square: number | null;
+  p_value: number | null;
+  alarm: boolean;
+  detail: string;
+}
+
+/** IABTestState.design (design.ABTestDesign.to_dict()). */
+export interface IABTestDesign {
+  baseline_rate: number;
+  designed_rate: number;
+  min_improvement_pct: number;
+  alpha: number;
+  power: number;
+  information_fractions: number[];
+  efficacy_boundaries: number[];
+  drift: number;
+  challenger_share: number;
+  frauds_needed: number;
+  frauds_champion: number;
+  frauds_challenger: number;
+  records_needed: number;
+  fraud_rate: number;
+  records_per_day: number;
+  label_delay_days: number;
+  days_needed: number;
+  expected_days_if_effect: number;
+  /** The feasibility sentence. */
+  summary: string;
+}

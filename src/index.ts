@@ -6,6 +6,7 @@ import {
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import abTestPlugins from './abtest';
 import comparePlugins from './compare';
 import promotionPlugins from './promotion';
 import runsViewPlugins from './runsview';
@@ -193,6 +194,7 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   sidebarPlugin,
   ...comparePlugins,
   ...promotionPlugins,
+  ...abTestPlugins,
   ...runsViewPlugins
 ];
 

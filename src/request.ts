@@ -3,7 +3,14 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  ABTestChangeAction,
+  IABTestsResponse,
+  IABTestStartRequest,
+  IABTestState,
+  IABTestView,
   ICompareRequest,
+  IEndpointChangePlan,
+  IJob,
   ICompareResult,
   IErrorBody,
   IExperimentsResponse,
@@ -292,10 +299,75 @@ export class FraudJlabService implements IFraudJlabService {
     return result;
   }
 
+  listABTests(): Promise<IABTestsResponse> {
+    return this.requestAPI<IABTestsResponse>('ab-tests');
+  }
+
+  getABTestView(abTestId: string, signal?: AbortSignal): Promise<IABTestView> {
+    return this.requestAPI<IABTestView>(
+      `ab-tests/${encodeURIComponent(abTestId)}`,
+      { signal }
+    );
+  }
+
+  planABTestStart(
+    request: Omit<IABTestStartRequest, 'dry_run' | 'wait' | 'reason'>
+  ): Promise<IEndpointChangePlan> {
+    return this.requestAPI<IEndpointChangePlan>(
+      'ab-tests',
+      postJSON({ ...request, dry_run: true })
+    );
+  }
+
+  submitABTestStart(
+    request: Omit<IABTestStartRequest, 'dry_run' | 'wait'>
+  ): Promise<IJob> {
+    return this.requestAPI<IJob>(
+      'ab-tests',
+      postJSON({ ...request, dry_run: false, wait: false })
+    );
+  }
+
+  planABTestChange(
+    abTestId: string,
+    action: ABTestChangeAction
+  ): Promise<IEndpointChangePlan> {
+    return this.requestAPI<IEndpointChangePlan>(
+      `ab-tests/${encodeURIComponent(abTestId)}/${action}`,
+      postJSON({ dry_run: true })
+    );
+  }
+
+  submitABTestChange(
+    abTestId: string,
+    action: ABTestChangeAction,
+    reason: string
+  ): Promise<IJob> {
+    return this.requestAPI<IJob>(
+      `ab-tests/${encodeURIComponent(abTestId)}/${action}`,
+      postJSON({ reason, dry_run: false, wait: false })
+    );
+  }
+
+  getJob(jobId: string, signal?: AbortSignal): Promise<IJob> {
+    return this.requestAPI<IJob>(`jobs/${encodeURIComponent(jobId)}`, {
+      signal
+    });
+  }
+
+  notifyABTestChanged(state: IABTestState): void {
+    this._abTestChanged.emit(state);
+  }
+
+  get abTestChanged(): ISignal<IFraudJlabService, IABTestState> {
+    return this._abTestChanged;
+  }
+
   get productionChanged(): ISignal<IFraudJlabService, IPromotionRecord> {
     return this._productionChanged;
   }
 
+  private _abTestChanged = new Signal<IFraudJlabService, IABTestState>(this);
   private _productionChanged = new Signal<IFraudJlabService, IPromotionRecord>(
     this
   );

@@ -4,7 +4,14 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import {
+  ABTestChangeAction,
+  IABTestsResponse,
+  IABTestStartRequest,
+  IABTestState,
+  IABTestView,
   ICompareRequest,
+  IEndpointChangePlan,
+  IJob,
   ICompareResult,
   IExperimentsResponse,
   IIdentity,
@@ -48,6 +55,10 @@ export namespace CommandIDs {
   export const compareRuns = 'fraud-jlab:compare-runs';
   /** Promote a run to production. Args: `{runId: string}` (registered by the promotion plugin). */
   export const promoteRun = 'fraud-jlab:promote-run';
+  /** Start an A/B test with a run as challenger. Args: `{runId: string}` (abtest plugin). */
+  export const startABTest = 'fraud-jlab:start-ab-test';
+  /** Show the A/B tests section of the sidebar; `{abTestId?: string}` selects one. */
+  export const openABTests = 'fraud-jlab:open-ab-tests';
 }
 
 /** Command palette category of fraud_jlab commands. */
@@ -115,6 +126,36 @@ export interface IFraudJlabService {
   getIdentity(): Promise<IIdentity>;
   /** `POST production/recover`: restore production from attempts whose process died. */
   recover(request: IRecoverRequest): Promise<IRecoverResponse>;
+
+  /** `GET ab-tests`: every A/B test, newest start first. */
+  listABTests(): Promise<IABTestsResponse>;
+  /** `GET ab-tests/{id}`: state, data summary, readout, SRM, latency, recommendation, timeline. */
+  getABTestView(abTestId: string, signal?: AbortSignal): Promise<IABTestView>;
+  /** `POST ab-tests` with `dry_run: true`: what a start would change (nothing written). */
+  planABTestStart(
+    request: Omit<IABTestStartRequest, 'dry_run' | 'wait' | 'reason'>
+  ): Promise<IEndpointChangePlan>;
+  /** `POST ab-tests` (202): the job deploying the challenger; poll it with `getJob`. */
+  submitABTestStart(
+    request: Omit<IABTestStartRequest, 'dry_run' | 'wait'>
+  ): Promise<IJob>;
+  /** `POST ab-tests/{id}/{action}` with `dry_run: true`: what the change would do. */
+  planABTestChange(
+    abTestId: string,
+    action: ABTestChangeAction
+  ): Promise<IEndpointChangePlan>;
+  /** `POST ab-tests/{id}/{action}` (202): the job making the audited change. */
+  submitABTestChange(
+    abTestId: string,
+    action: ABTestChangeAction,
+    reason: string
+  ): Promise<IJob>;
+  /** `GET jobs/{id}`: a background job's status, result or error. */
+  getJob(jobId: string, signal?: AbortSignal): Promise<IJob>;
+  /** Tell every view an A/B change made through this client finished (emits abTestChanged). */
+  notifyABTestChanged(state: IABTestState): void;
+  /** Emitted after an A/B test change made through this client succeeded. */
+  readonly abTestChanged: ISignal<IFraudJlabService, IABTestState>;
 
   /** Emitted after this client changed production (promotion, rollback, recovery). */
   readonly productionChanged: ISignal<IFraudJlabService, IPromotionRecord>;

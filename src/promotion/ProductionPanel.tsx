@@ -10,8 +10,10 @@ import {
   JSONValue,
   RollbackTarget
 } from '../api';
+import { asError } from '../loading';
 import { IFraudJlabService } from '../tokens';
 import { ErrorMessage } from './PromoteDialog';
+import { endpointChangeText, isEndpointChange, kindLabel } from './kinds';
 import { formatTimestamp } from './RecordView';
 import {
   askBaselineReason,
@@ -34,10 +36,6 @@ interface IHistory {
   nextPageToken: string | null;
   /** The state before fraud_jlab's first promotion (from the first page). */
   baseline: IBaselineEntry | null;
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function field(value: JSONValue | undefined): string | null {
@@ -104,7 +102,7 @@ function LiveState(props: { state: IProductionView }): JSX.Element {
       </table>
       <p className="jp-FraudJlab-setBy">
         {state.promotion
-          ? `Set by ${state.promotion.kind} ${state.promotion.promotion_id} ` +
+          ? `Set by ${kindLabel(state.promotion.kind)} ${state.promotion.promotion_id} ` +
             `(run ${state.promotion.run_id}, ${state.promotion.approver}, ` +
             `${formatTimestamp(state.promotion.timestamp)})`
           : 'Not set by a recorded promotion.'}
@@ -147,18 +145,23 @@ function UnfinishedBanner(props: {
 
 /**
  * Production can be rolled back to the state a completed record wrote,
- * unless that state is the live one already.
+ * unless that state is the live one already. Endpoint changes (`ab_*`) are
+ * rolled back from their A/B test, not from the Parameter Store history.
  */
 export function canRollBack(
   record: IPromotionRecord,
   liveId: string | null
 ): boolean {
-  return record.status === 'completed' && record.promotion_id !== liveId;
+  return (
+    record.status === 'completed' &&
+    record.promotion_id !== liveId &&
+    !isEndpointChange(record)
+  );
 }
 
 /** A record can be undone (its "before" state restored) when it took a backup. */
 export function canUndo(record: IPromotionRecord): boolean {
-  return record.parameter_store_backup_key !== '';
+  return record.parameter_store_backup_key !== '' && !isEndpointChange(record);
 }
 
 /** History wording of a rollback: "undoes X" or "restores the state of X". */
@@ -212,7 +215,8 @@ function HistoryEntry(props: {
 }): JSX.Element {
   const { record, liveId, busy, onRollback } = props;
   const words = rollbackWords(record);
-  const title = `${record.kind === 'rollback' ? 'Rollback' : 'Promotion'} ${record.promotion_id}`;
+  const title = `${kindLabel(record.kind)} ${record.promotion_id}`;
+  const endpoint = isEndpointChange(record) ? endpointChangeText(record) : null;
   return (
     <li className="jp-FraudJlab-historyEntry" aria-label={title}>
       <div className="jp-FraudJlab-historyHeader">
@@ -259,6 +263,15 @@ function HistoryEntry(props: {
             ? ` · forced override of ${record.forced_gates.join(', ')}`
             : ' · forced')}
       </div>
+      {endpoint && (
+        <div
+          className="jp-FraudJlab-historyEndpoint"
+          aria-label="Endpoint change"
+        >
+          {record.ab_test_id ? `A/B test ${record.ab_test_id} · ` : ''}
+          {endpoint}
+        </div>
+      )}
       <div className="jp-FraudJlab-historyReason">{record.reason}</div>
       {record.error && (
         <div className="jp-FraudJlab-error">
@@ -274,7 +287,7 @@ function HistoryEntry(props: {
  * The "Production" section of the fraud_jlab sidebar: what is live and the
  * promotion history (newest first, paged), with rollback.
  *
- * Reloads whenever this client changes production (promotion or rollback).
+ * Reloads whenever this client changes production (promotion, rollback, A/B change).
  */
 export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
   const { service, onRolledBack } = props;
@@ -326,8 +339,11 @@ export function ProductionPanel(props: IProductionPanelProps): JSX.Element {
       void reload();
     };
     service.productionChanged.connect(onChanged);
+    // A/B changes switch the endpoint and write ledger records too.
+    service.abTestChanged.connect(onChanged);
     return () => {
       service.productionChanged.disconnect(onChanged);
+      service.abTestChanged.disconnect(onChanged);
     };
   }, [service, reload]);
 

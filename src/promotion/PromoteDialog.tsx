@@ -1,8 +1,9 @@
-import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import React, { useEffect, useRef, useState } from 'react';
 
 import { IIdentity, IPromotionPlan, IPromotionRecord } from '../api';
+import { showPanelDialog } from '../dialog';
 import { APIError } from '../request';
+import { asError, LoadState, useLoad } from '../loading';
 import { IFraudJlabService } from '../tokens';
 import { diffConfig } from './diff';
 import { RecordView } from './RecordView';
@@ -15,25 +16,14 @@ export interface IPromotePanelProps {
   onPromoted?: (record: IPromotionRecord) => void;
 }
 
-type PlanState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; plan: IPromotionPlan }
-  | { kind: 'failed'; error: Error };
-
-type IdentityState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; identity: IIdentity }
-  | { kind: 'failed'; error: Error };
+/** Who production changes made here are recorded as approved by (loading, known, failed). */
+export type IdentityState = LoadState<IIdentity>;
 
 type SubmitState =
   | { kind: 'idle' }
   | { kind: 'submitting' }
   | { kind: 'done'; record: IPromotionRecord }
   | { kind: 'failed'; error: Error };
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 /** The server's message verbatim, with its status and extra details. */
 export function ErrorMessage(props: {
@@ -67,8 +57,20 @@ export function ErrorMessage(props: {
   );
 }
 
-/** Who the ledger will name as approver, or why nobody can promote. */
-function ApproverLine(props: { identity: IdentityState }): JSX.Element {
+/** `GET identity` once per service: the approver every production change records. */
+export function useIdentity(service: IFraudJlabService): IdentityState {
+  return useLoad(() => service.getIdentity(), [service]);
+}
+
+/** The approver of a loaded identity allowed to change production, else null. */
+export function allowedApprover(identity: IdentityState): string | null {
+  return identity.kind === 'loaded' && identity.value.can_change_production
+    ? identity.value.approver
+    : null;
+}
+
+/** Who the ledger will name as approver, or why nobody can change production. */
+export function ApproverLine(props: { identity: IdentityState }): JSX.Element {
   const { identity } = props;
   if (identity.kind === 'loading') {
     return (
@@ -82,7 +84,7 @@ function ApproverLine(props: { identity: IdentityState }): JSX.Element {
       <ErrorMessage error={identity.error} title="The approver is unknown" />
     );
   }
-  const { approver, message, can_change_production } = identity.identity;
+  const { approver, message, can_change_production } = identity.value;
   if (!can_change_production || approver === null) {
     return (
       <div
@@ -220,49 +222,13 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   const [reason, setReason] = useState('');
   const [triggerPipeline, setTriggerPipeline] = useState(false);
   const [force, setForce] = useState(false);
-  const [plan, setPlan] = useState<PlanState>({ kind: 'loading' });
   const [submit, setSubmit] = useState<SubmitState>({ kind: 'idle' });
-  const [identity, setIdentity] = useState<IdentityState>({
-    kind: 'loading'
-  });
-  useEffect(() => {
-    let cancelled = false;
-    service
-      .getIdentity()
-      .then(result => {
-        if (!cancelled) {
-          setIdentity({ kind: 'loaded', identity: result });
-        }
-      })
-      .catch((error: unknown) => {
-        if (!cancelled) {
-          setIdentity({ kind: 'failed', error: asError(error) });
-        }
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [service]);
+  const identity = useIdentity(service);
   // The dry run needs no reason: gates and diff show while the user writes one.
-  useEffect(() => {
-    let cancelled = false;
-    setPlan({ kind: 'loading' });
-    service
-      .planPromotion({ run_id: runId })
-      .then(result => {
-        if (!cancelled) {
-          setPlan({ kind: 'loaded', plan: result });
-        }
-      })
-      .catch((error: unknown) => {
-        if (!cancelled) {
-          setPlan({ kind: 'failed', error: asError(error) });
-        }
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [service, runId]);
+  const plan = useLoad(
+    () => service.planPromotion({ run_id: runId }),
+    [service, runId]
+  );
 
   const resultRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -271,13 +237,10 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
     }
   }, [submit.kind]);
 
-  const loaded = plan.kind === 'loaded' ? plan.plan : null;
+  const loaded = plan.kind === 'loaded' ? plan.value : null;
   const gatesFailed = loaded !== null && !loaded.gates_passed;
   const done = submit.kind === 'done';
-  const approver =
-    identity.kind === 'loaded' && identity.identity.can_change_production
-      ? identity.identity.approver
-      : null;
+  const approver = allowedApprover(identity);
   const canPromote =
     loaded !== null &&
     approver !== null &&
@@ -412,42 +375,16 @@ export function PromotePanel(props: IPromotePanelProps): JSX.Element {
   );
 }
 
-/** Lumino wrapper of {@link PromotePanel} used as a dialog body. */
-class PromoteBody extends ReactWidget {
-  constructor(private readonly _props: IPromotePanelProps) {
-    super();
-    this.addClass('jp-FraudJlab-promoteBody');
-  }
-
-  protected render(): JSX.Element {
-    return <PromotePanel {...this._props} />;
-  }
-}
-
 /**
  * Open the promotion dialog of a run. Resolves when the dialog is closed
  * with the record of the promotion made in it, if any.
  */
-export async function showPromoteDialog(
+export function showPromoteDialog(
   service: IFraudJlabService,
   runId: string
 ): Promise<IPromotionRecord | null> {
-  let promoted: IPromotionRecord | null = null;
-  const body = new PromoteBody({
-    service,
-    runId,
-    onPromoted: record => {
-      promoted = record;
-    }
-  });
-  const dialog = new Dialog({
-    title: 'Promote run to production',
-    body,
-    buttons: [Dialog.cancelButton({ label: 'Close' })],
-    focusNodeSelector: 'textarea',
-    hasClose: true
-  });
-  dialog.addClass('jp-FraudJlab-promoteDialog');
-  await dialog.launch();
-  return promoted;
+  return showPanelDialog<IPromotionRecord>(
+    'Promote run to production',
+    done => <PromotePanel service={service} runId={runId} onPromoted={done} />
+  );
 }

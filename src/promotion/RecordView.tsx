@@ -1,6 +1,7 @@
 import React from 'react';
 
 import { IPromotionRecord } from '../api';
+import { endpointChangeText, kindLabel } from './kinds';
 
 /** Local date and time of an ISO timestamp (the ISO text when unparsable). */
 export function formatTimestamp(iso: string): string {
@@ -18,7 +19,9 @@ export function RecordView(props: IRecordViewProps): JSX.Element {
   const { record } = props;
   const rows: Array<[string, string | null]> = [
     ['Promotion id', record.promotion_id],
-    ['Kind', record.kind],
+    ['Kind', kindLabel(record.kind)],
+    ['A/B test', record.ab_test_id ?? null],
+    ['Endpoint', endpointChangeText(record)],
     ['Status', record.status],
     ['Run', record.run_id],
     ['Experiment', record.experiment_name],

@@ -165,6 +165,32 @@ function PromoteAction(props: {
   );
 }
 
+/** Start an A/B test with this run as challenger (when the A/B plugin is there). */
+function StartABTestAction(props: {
+  run: IRunDetail;
+  commands: CommandRegistry;
+}): JSX.Element | null {
+  const { run, commands } = props;
+  const available = useHasCommand(commands, CommandIDs.startABTest);
+  if (!available || run.status !== 'completed') {
+    return null;
+  }
+  return (
+    <button
+      className="jp-FraudJlab-button"
+      title="Deploy this run's model as the challenger beside production's champion"
+      onClick={() =>
+        void commands.execute(CommandIDs.startABTest, {
+          runId: run.run_id,
+          runName: run.run_name
+        })
+      }
+    >
+      Start A/B test…
+    </button>
+  );
+}
+
 /**
  * Everything about one run: overview, params, metrics, tags, artifacts,
  * versions, dependencies and parent/children (click to navigate).
@@ -224,6 +250,9 @@ export function RunDetailView(props: {
             runId={state.run.run_id}
             commands={commands}
           />
+        ) : null}
+        {state.kind === 'loaded' ? (
+          <StartABTestAction run={state.run} commands={commands} />
         ) : null}
       </div>
       {state.kind === 'loading' ? (

@@ -33,7 +33,14 @@ from fraud_jlab.server.openapi import build_openapi
 API_TS = Path(__file__).resolve().parents[2] / "src" / "api.ts"
 
 #: Interfaces for the inside of a free-form JSON object, not for a model.
-FREE_FORM = {"IPlotlyFigure": "a Plotly figure (fig.to_plotly_json()) in a dict[str, Any] field"}
+FREE_FORM = {
+    "IPlotlyFigure": "a Plotly figure (fig.to_plotly_json()) in a dict[str, Any] field",
+    "IABEstimate": "fraud_jlab.abtest.readout.Estimate.to_dict()",
+    "IABVariantReadout": "fraud_jlab.abtest.readout.VariantReadout.to_dict()",
+    "IABReadout": "ABTestView.readout: fraud_jlab.abtest.readout.Readout.to_dict()",
+    "IABSampleRatio": "ABTestView.srm: fraud_jlab.abtest.readout.SampleRatioCheck.to_dict()",
+    "IABTestDesign": "ABTestState.design: fraud_jlab.abtest.design.ABTestDesign.to_dict()",
+}
 
 #: A normalised type: a frozenset of alternatives, each a hashable tuple.
 Alt = tuple[Any, ...]
@@ -378,3 +385,107 @@ def test_the_parser_reads_nested_and_inherited_types() -> None:
     assert ts_type(child["s"].type_text, module) == schema_type(
         {"anyOf": [{"enum": ["a", "b"], "type": "string"}, {"type": "null"}]}
     )
+
+
+# --- the free-form A/B contents against the dicts the core writes ----------------------------
+
+
+def _fits(value: Any, want: Type, module: TsModule) -> bool:
+    """Whether a JSON value is one of the normalised TypeScript alternatives ``want``."""
+    for alt in want:
+        kind = alt[0]
+        if kind == "any":
+            return True
+        if kind == "null" and value is None:
+            return True
+        if kind == "string" and isinstance(value, str):
+            return True
+        if kind == "boolean" and isinstance(value, bool):
+            return True
+        if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if kind == "literal" and value == alt[1]:
+            return True
+        if kind == "object" and isinstance(value, dict):
+            return True
+        if kind == "array" and isinstance(value, list):
+            items = value
+        elif kind == "record" and isinstance(value, dict):
+            items = list(value.values())
+        elif kind == "ref" and isinstance(value, dict):
+            if not dict_problems(value, f"I{alt[1]}", module):
+                return True
+            continue
+        else:
+            continue
+        if all(_fits(v, alt[1], module) for v in items):
+            return True
+    return False
+
+
+def dict_problems(value: Mapping[str, Any], ts_name: str, module: TsModule) -> list[str]:
+    """Every disagreement between a free-form interface and a dict the core produces."""
+    fields = module.interfaces[ts_name]
+    problems = [f"{ts_name}.{k}: not a key of the dict" for k in fields if k not in value]
+    problems += [
+        f"{ts_name}: dict key {k!r} is missing in TypeScript" for k in value if k not in fields
+    ]
+    for name, ts_field in fields.items():
+        if name in value and not _fits(value[name], ts_type(ts_field.type_text, module), module):
+            problems.append(f"{ts_name}.{name}: {value[name]!r} is not {ts_field.type_text}")
+    return problems
+
+
+def _ab_dicts() -> dict[str, dict[str, Any]]:
+    """Real dicts of the A/B core: a design, a seeded two-variant readout, an SRM check."""
+    import numpy as np
+
+    from fraud_jlab.abtest.design import design_test
+    from fraud_jlab.abtest.readout import sample_ratio_check, variant_readout
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    variant = np.where(rng.random(n) < 0.5, "Champion", "Challenger")
+    label = (rng.random(n) < 0.05).astype(float)
+    label[rng.random(n) < 0.1] = -1  # not labelled yet
+    score = np.clip(0.6 * label + rng.random(n) * 0.5, 0, 1)
+    readout = variant_readout(
+        variant,
+        score,
+        label,
+        np.arange(n, dtype=float),
+        threshold=0.5,
+        latency_ms=rng.gamma(2.0, 5.0, n),
+        record_id=np.arange(n).astype(str),
+    ).to_dict()
+    srm = sample_ratio_check(
+        {"Champion": 2030, "Challenger": 1970}, {"Champion": 50.0, "Challenger": 50.0}
+    )
+    design = design_test(baseline_rate=0.6, designed_improvement_pct=10, records_per_day=200_000)
+    return {
+        "IABReadout": readout,
+        "IABVariantReadout": readout["variants"]["Challenger"],
+        "IABEstimate": readout["variants"]["Challenger"]["average_precision"],
+        "IABSampleRatio": srm.to_dict(),
+        "IABTestDesign": design.to_dict(),
+    }
+
+
+def test_free_form_ab_interfaces_match_the_dicts_the_core_writes() -> None:
+    module = parse_ts(API_TS.read_text(encoding="utf-8"))
+    dicts = _ab_dicts()
+    assert set(dicts) == {n for n in FREE_FORM if n.startswith("IAB")}
+    problems = [p for name, value in dicts.items() for p in dict_problems(value, name, module)]
+    assert problems == []
+
+
+def test_a_renamed_core_key_fails_the_free_form_check() -> None:
+    module = parse_ts(API_TS.read_text(encoding="utf-8"))
+    design = _ab_dicts()["IABTestDesign"]
+    design["frauds"] = design.pop("frauds_needed")
+    design["summary"] = 3
+    assert dict_problems(design, "IABTestDesign", module) == [
+        "IABTestDesign.frauds_needed: not a key of the dict",
+        "IABTestDesign: dict key 'frauds' is missing in TypeScript",
+        "IABTestDesign.summary: 3 is not string",
+    ]
