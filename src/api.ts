@@ -376,7 +376,10 @@ export interface IABTestEvent {
   action: ABTestAction;
   approver: string;
   reason: string;
+  /** When the change was done (the endpoint verified). */
   timestamp: string;
+  /** When the endpoint change began (the SRM check leaves out records of that window). */
+  change_started_at?: string | null;
   /** The ledger record of the endpoint change. */
   promotion_id: string;
   stage: number;
@@ -456,6 +459,8 @@ export interface IABDataSummary {
   label_cutoff: string | null;
   /** Labelled frauds over the design's frauds needed; null without a design. */
   information_fraction: number | null;
+  /** More capture existed than one read takes: the counts are a lower bound. */
+  truncated: boolean;
 }
 
 /** One variant's serving latency. */
@@ -464,12 +469,14 @@ export interface IABLatency {
   p95_ms: number | null;
   p99_ms: number | null;
   invocations: number | null;
-  source: 'cloudwatch' | 'sampled' | 'none';
+  /** cloudwatch: percentiles; cloudwatch-max: p99 is the maximum (no percentiles); none. */
+  source: 'cloudwatch' | 'cloudwatch-max' | 'none';
 }
 
 /** What the sequential test says to do now, and why. */
 export interface IABRecommendation {
-  action: 'promote' | 'continue' | 'stop' | 'rollback';
+  /** none: the test is finished. */
+  action: 'promote' | 'continue' | 'stop' | 'rollback' | 'none';
   /** In words. */
   reason: string;
   look: number | null;
@@ -492,6 +499,8 @@ export interface IABTimelinePoint {
 /** `GET ab-tests/{id}`: the state, the data, the readout and the recommendation. */
 export interface IABTestView {
   state: IABTestState;
+  /** The sample-size design frozen at start (see IABTestDesign). */
+  design: JSONObject | null;
   data: IABDataSummary;
   /** See IABReadout; null before labelled data. */
   readout: JSONObject | null;

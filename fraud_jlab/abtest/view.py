@@ -89,7 +89,9 @@ class ABLatency(BaseModel):
     p95_ms: float | None
     p99_ms: float | None
     invocations: int | None
-    source: str = Field(description="cloudwatch, cloudwatch-max (p99 is the maximum) or none.")
+    source: Literal["cloudwatch", "cloudwatch-max", "none"] = Field(
+        description="cloudwatch (percentiles), cloudwatch-max (p99 is the maximum) or none."
+    )
 
 
 class ABRecommendation(BaseModel):

@@ -19,7 +19,7 @@ import {
 
 /** The sample-size design frozen at start: what the test needs and whether it is feasible. */
 export function DesignSection(props: { view: IABTestView }): JSX.Element {
-  const design = asDesign(props.view.state.design);
+  const design = asDesign(props.view.design ?? props.view.state.design);
   return (
     <section aria-label="Design" className="jp-FraudJlab-abBlock">
       <h3>Design</h3>
@@ -78,6 +78,12 @@ export function DataSection(props: { data: IABDataSummary }): JSX.Element {
         : `${(data.information_fraction * 100).toFixed(0)}% of the design's frauds`
     ]
   ];
+  if (data.truncated) {
+    rows.push([
+      'Capture read',
+      'partly: more capture exists than one read takes (counts are a lower bound)'
+    ]);
+  }
   if (data.malformed > 0) {
     rows.push([
       'Malformed capture lines (skipped)',
@@ -226,7 +232,8 @@ const ACTION_LABELS: Record<IABRecommendation['action'], string> = {
   promote: 'Promote the challenger',
   continue: 'Continue collecting data',
   stop: 'Stop the test',
-  rollback: 'Roll back'
+  rollback: 'Roll back',
+  none: 'Nothing to do: the test is finished'
 };
 
 /** What the sequential test recommends, and its reason in words. */
