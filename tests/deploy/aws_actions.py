@@ -35,6 +35,7 @@ RECEIVERS = {
     "sm": "sagemaker",
     "runtime": "sagemaker-runtime",
     "sts": "sts",
+    "cloudwatch": "cloudwatch",
 }
 #: Receivers with a method named like an AWS operation that are not boto3 clients.
 NOT_CLIENTS = {
@@ -46,7 +47,11 @@ NOT_CLIENTS = {
     "self.store": "ProductionStore: its methods call the ssm/s3 clients (scanned)",
     "store": "ProductionStore: its methods call the ssm/s3 clients (scanned)",
 }
-IAM_PREFIX = {"stepfunctions": "states", "sagemaker-runtime": "sagemaker"}
+IAM_PREFIX = {
+    "stepfunctions": "states",
+    "sagemaker-runtime": "sagemaker",
+    "cloudwatch": "cloudwatch",  # botocore signs as "monitoring"; IAM says "cloudwatch"
+}
 IAM_NAMES = {
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:ListObjects": "s3:ListBucket",

@@ -25,7 +25,12 @@ def template() -> dict[str, Any]:
 
 
 #: Actions with no resource-level permissions (IAM accepts only Resource "*" for them).
-NO_RESOURCE_LEVEL = {"sagemaker:Search", "sagemaker:ListExperiments", "sts:GetCallerIdentity"}
+NO_RESOURCE_LEVEL = {
+    "cloudwatch:GetMetricStatistics",
+    "sagemaker:Search",
+    "sagemaker:ListExperiments",
+    "sts:GetCallerIdentity",
+}
 
 
 def _policy_actions(template: dict[str, Any]) -> set[str]:
