@@ -13,7 +13,7 @@ LIMIT = 420
 #: path (relative to fraud_jlab/) -> ceiling; to be split by the work on each area.
 OVERSIZE: dict[str, int] = {
     "abtest/manager.py": 460,
-    "abtest/service.py": 485,
+    "abtest/service.py": 483,
 }
 
 

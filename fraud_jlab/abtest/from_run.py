@@ -8,10 +8,13 @@ saved model packaged at the start.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fraud_jlab.abtest.manager import ABTestingManager
 from fraud_jlab.abtest.service import ABTestService, ABTestState
+from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import AWS_ERRORS, map_aws_error
 from fraud_jlab.browse.names import resolve_run_ref
 from fraud_jlab.config import FraudJlab
 from fraud_jlab.errors import ConflictError, NotFoundError, ValidationError
@@ -73,6 +76,21 @@ def resolve_challenger(
     return challenger_artifact(tracker, run_id, override, settings)
 
 
+def _check_models_bucket(s3: Any, uri: str) -> None:
+    """The bucket a run's package would be uploaded to exists (ValidationError if not)."""
+    bucket = uri[len("s3://") :].split("/", 1)[0]
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except AWS_ERRORS as exc:
+        if error_code(exc) in ("404", "NoSuchBucket"):
+            raise ValidationError(
+                f"models bucket {bucket!r} does not exist, so the run's model cannot be packaged "
+                "there: set FraudJlab.models_bucket or pass model_artifact_s3_path",
+                field="model_artifact_s3_path",
+            ) from exc
+        raise map_aws_error(exc, service="s3", step="head_bucket", bucket=bucket) from exc
+
+
 def start_challenger(
     service: ABTestService,
     tracker: TrackerStore,
@@ -82,12 +100,17 @@ def start_challenger(
     reason: str | None,
     shadow: bool = False,
     dry_run: bool = False,
+    named_at: datetime | None = None,
 ) -> ABTestState | EndpointChangePlan:
     """Deploy the challenger beside production's champion (audited; a dry run writes nothing).
+
+    ``named_at``: see :meth:`ABTestService.start` (the dry run's and the start's must agree).
 
     A run not packaged yet is packaged first (the dry run says so in its first change).
     """
     pending = challenger.needs_package
+    if pending and dry_run:
+        _check_models_bucket(service.manager.s3, challenger.artifact)
     if pending and not dry_run:
         manager = service.manager
         uploaded = package_for_sagemaker(
@@ -106,6 +129,7 @@ def start_challenger(
         shadow=shadow,
         dry_run=dry_run,
         artifact_pending=pending,
+        named_at=named_at,
     )
     if pending and isinstance(result, EndpointChangePlan):
         result.changes.insert(

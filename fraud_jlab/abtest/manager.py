@@ -94,9 +94,7 @@ class ABTestingManager:
     def _region(self) -> str:
         return str(self.settings.region or self.sagemaker.meta.region_name)
 
-    def _check_artifact(self, model_artifact_s3_path: Any, *, pending: bool = False) -> None:
-        """A model.tar.gz URI that exists (``pending``: one about to be uploaded to a bucket
-        that exists)."""
+    def _check_artifact(self, model_artifact_s3_path: Any) -> None:
         if not isinstance(model_artifact_s3_path, str) or not _S3_URI.fullmatch(
             model_artifact_s3_path
         ):
@@ -107,12 +105,9 @@ class ABTestingManager:
             )
         bucket, key = model_artifact_s3_path[len("s3://") :].split("/", 1)
         try:
-            if pending:
-                self.s3.head_bucket(Bucket=bucket)
-            else:
-                self.s3.head_object(Bucket=bucket, Key=key)
+            self.s3.head_object(Bucket=bucket, Key=key)
         except Exception as exc:
-            if is_not_found(exc) or error_code(exc) in ("NoSuchBucket", "404"):
+            if is_not_found(exc) or error_code(exc) == "NoSuchBucket":
                 raise ValidationError(
                     f"model_artifact_s3_path {model_artifact_s3_path!r} does not exist",
                     field="model_artifact_s3_path",

@@ -28,9 +28,9 @@ A new service instance (a restarted server) reads the same state.
 from __future__ import annotations
 
 import builtins
-import json
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from fraud_jlab.abtest.capture import latency_stats, read_capture
@@ -46,7 +46,6 @@ from fraud_jlab.abtest.state import (
     CHALLENGER_VARIANT,
     CHAMPION_VARIANT,
     DEFAULT_PLAN,
-    STATE_PREFIX,
     ABTestEvent,
     ABTestState,
     ABTestStatus,
@@ -134,26 +133,29 @@ class ABTestService:
         shadow: bool = False,
         dry_run: bool = False,
         artifact_pending: bool = False,
+        named_at: datetime | None = None,
     ) -> ABTestState | EndpointChangePlan:
         """Deploy the challenger beside the champion at the plan's first stage (``ab_deploy``).
 
         With ``shadow`` the first stage (stage ``-1``) is a shadow variant: the challenger
         scores a copy of every request, customers see only the champion; ``advance`` then
         switches to the two-variant configuration at the plan's first stage.
-        A dry run checks everything, creates nothing and returns what would change
-        (``artifact_pending``: the artifact is uploaded only after the dry run).
+        A dry run checks everything (not an ``artifact_pending``, uploaded later), creates
+        nothing and returns what would change. ``named_at`` (default now) times the test's
+        name: pass the dry run's so the test started is the one the dry run showed.
         """
         if not isinstance(shadow, bool):
             raise ValidationError(f"shadow must be true or false, got {shadow!r}", field="shadow")
         approver, reason = check_audit(approver, reason, dry_run)
         stages = check_plan(plan)
         experiment_slug(experiment_id)
-        self.manager._check_artifact(model_artifact_s3_path, pending=dry_run and artifact_pending)
+        if not (dry_run and artifact_pending):
+            self.manager._check_artifact(model_artifact_s3_path)
         production = self.manager._describe_endpoint(self.manager.settings.production_endpoint)
         champion_config = str(production["EndpointConfigName"])
         champion = self.sagemaker.describe_endpoint_config(EndpointConfigName=champion_config)
         variant = champion["ProductionVariants"][0]
-        name = challenger_endpoint_name(experiment_id, self.manager.clock())
+        name = challenger_endpoint_name(experiment_id, named_at or self.manager.clock())
         weights = stage_weights(stages[0])
         shadow_config = shadow_config_name(name) if shadow else None
         first_config, first_weights = (
@@ -462,14 +464,7 @@ class ABTestService:
 
     def events(self, ab_test_id: str) -> builtins.list[ABTestEvent]:
         """The append-only event objects of a test, oldest first."""
-        check_ab_test_id(ab_test_id)
-        prefix = f"{STATE_PREFIX}{ab_test_id}/events/"
-        resp = self.store.s3.list_objects_v2(Bucket=self.store.bucket, Prefix=prefix)
-        out = []
-        for item in sorted(resp.get("Contents", []), key=lambda i: i["Key"]):
-            body = self.store.s3.get_object(Bucket=self.store.bucket, Key=item["Key"])["Body"]
-            out.append(ABTestEvent.model_validate(json.loads(body.read())))
-        return out
+        return self.store.events(check_ab_test_id(ab_test_id))
 
 
 __all__ = [

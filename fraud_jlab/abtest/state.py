@@ -177,6 +177,26 @@ class ABTestStore:
         except AWS_ERRORS as exc:
             raise self._fail("write_ab_test_event", exc) from exc
 
+    def events(self, ab_test_id: str) -> list[ABTestEvent]:
+        """The test's append-only event objects, oldest first (keys are ULIDs)."""
+        kwargs: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": f"{STATE_PREFIX}{ab_test_id}/events/",
+        }
+        keys: list[str] = []
+        try:
+            while True:
+                resp = self.s3.list_objects_v2(**kwargs)
+                keys += [str(item["Key"]) for item in resp.get("Contents", [])]
+                token = resp.get("NextContinuationToken")
+                if not resp.get("IsTruncated") or not token:
+                    break
+                kwargs["ContinuationToken"] = token
+            bodies = [self.s3.get_object(Bucket=self.bucket, Key=k)["Body"] for k in sorted(keys)]
+            return [ABTestEvent.model_validate_json(body.read()) for body in bodies]
+        except AWS_ERRORS as exc:
+            raise self._fail("read_ab_test_events", exc) from exc
+
     def ids(self) -> list[str]:
         out: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": STATE_PREFIX, "Delimiter": "/"}

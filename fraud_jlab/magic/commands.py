@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -214,15 +215,17 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
     challenger = resolve_challenger(tracker, ns.run_id, ns.artifact, get_settings())
     run_id = challenger.run_id
     service = _ab_service()
-    plan = start_challenger(
+    start = partial(
+        start_challenger,
         service,
         tracker,
         challenger,
         approver=approver,
         reason=reason,
         shadow=ns.shadow,
-        dry_run=True,
+        named_at=service.manager.clock(),  # the test started is the one the dry run shows
     )
+    plan = start(dry_run=True)
     assert isinstance(plan, EndpointChangePlan)  # dry_run=True always returns the plan
     print(display.endpoint_plan_text(plan))
     if ns.dry_run:
@@ -231,9 +234,7 @@ def _ab_start(ns: argparse.Namespace) -> ABTestState | EndpointChangePlan | None
     if not ns.yes and not _confirm(f"Start an A/B test of run {run_id} on production?"):
         print("Cancelled: nothing was written.")
         return None
-    state = start_challenger(
-        service, tracker, challenger, approver=approver, reason=reason, shadow=ns.shadow
-    )
+    state = start()
     assert isinstance(state, ABTestState)  # dry_run=False always returns the state
     print(display.ab_test_text(state))
     return state

@@ -19,6 +19,7 @@ is always answered at once (``200``, nothing written).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import tornado.web
@@ -186,6 +187,7 @@ class ABTestsHandler(ABTestAuthorizedHandler):
             self.fraud_settings,
         )
         run_id = challenger.run_id
+        named_at = datetime.now(timezone.utc)  # the job starts the test the dry run shows
 
         def start(dry_run: bool) -> ABTestState | EndpointChangePlan:
             return start_challenger(
@@ -196,6 +198,7 @@ class ABTestsHandler(ABTestAuthorizedHandler):
                 reason=reason,
                 shadow=body.shadow,
                 dry_run=dry_run,
+                named_at=named_at,
             )
 
         plan = await self.run_blocking(start, True, pool="aws")
