@@ -4,7 +4,8 @@ Set values in ``jupyter_server_config.py`` as ``c.FraudJlab.<name> = ...`` or
 override any of them with an environment variable ``FRAUD_JLAB_<NAME>``
 (upper case), e.g. ``FRAUD_JLAB_TRACKING_URI=sqlite:////tmp/runs.db``.
 Environment variables win over config files, so a notebook kernel and the
-server it runs under agree when both read the same environment.
+server it runs under agree when both read the same environment; a value passed
+as a keyword (``FraudJlab(tracking_uri=...)``) wins over both.
 
 AWS credentials, region and endpoint come from boto3's default chain
 (``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``...); ``region``
@@ -289,12 +290,13 @@ class FraudJlab(Configurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.apply_environment(os.environ)
+        self.apply_environment(os.environ, keep=frozenset(kwargs))
 
-    def apply_environment(self, environ: Any) -> None:
-        """Override traits from ``FRAUD_JLAB_<NAME>`` variables (validated by the trait types)."""
+    def apply_environment(self, environ: Any, keep: frozenset[str] = frozenset()) -> None:
+        """Override traits from ``FRAUD_JLAB_<NAME>`` variables (validated by the trait types),
+        except the traits named in ``keep`` (those given explicitly)."""
         for name, trait in self.traits(config=True).items():
-            raw = environ.get(ENV_PREFIX + name.upper())
+            raw = None if name in keep else environ.get(ENV_PREFIX + name.upper())
             if raw is None:
                 continue
             try:

@@ -45,12 +45,7 @@ UI_LIBRARIES = (
 
 
 #: Package arrows that close a cycle today, and why they are not yet removed.
-KNOWN_BACK_ARROWS: dict[tuple[str, str], str] = {
-    ("tracking", "modelstore"): (
-        "Run.log_model (tracking/run.py) is a facade over modelstore.log_model, which itself "
-        "uses the tracker; removing it changes the public Run API"
-    ),
-}
+KNOWN_BACK_ARROWS: dict[tuple[str, str], str] = {}
 #: Modules below the root that import the root, and why.
 KNOWN_ROOT_IMPORTS: dict[str, str] = {}
 

@@ -11,10 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "fraud_jlab"
 LIMIT = 420
 #: path (relative to fraud_jlab/) -> ceiling; to be split by the work on each area.
-OVERSIZE: dict[str, int] = {
-    "abtest/manager.py": 460,
-    "abtest/service.py": 483,
-}
+OVERSIZE: dict[str, int] = {}
 
 
 def module_lengths(root: Path) -> dict[str, int]:

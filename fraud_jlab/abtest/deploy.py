@@ -10,13 +10,19 @@ is computed from them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from fraud_jlab.abtest.state import CHALLENGER_VARIANT, CHAMPION_VARIANT, shadow_config_name
+from fraud_jlab.aws import error_code
+from fraud_jlab.aws.errors import AWS_ERRORS
 from fraud_jlab.config import FraudJlab
+from fraud_jlab.errors import AwsOperationError
+from fraud_jlab.promotion.endpoint_change import EndpointChangePlan
+from fraud_jlab.promotion.models import EndpointState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def data_capture_config(settings: FraudJlab) -> dict[str, Any]:
@@ -41,20 +47,28 @@ def variant(name: str, model: str, count: int, instance_type: str, weight: float
     }
 
 
-def start_changes(
+def start_plan(
+    before: EndpointState,
     *,
     name: str,
     artifact: str,
     champion: Mapping[str, Any],
     weights: Mapping[str, float],
     shadow_config: str | None,
-    endpoint: str,
-    config_before: str,
     first_config: str,
+    first_weights: Mapping[str, float],
     design_summary: str,
-) -> list[str]:
-    """What a start does, in words (the dry run's ``changes``)."""
-    return [
+) -> EndpointChangePlan:
+    """What a start would change (its dry run): production from ``before`` to the first
+    configuration and weights, and the calls in words."""
+    after = before.model_copy(
+        update={
+            "config_name": first_config,
+            "weights": dict(first_weights),
+            "shadow_variants": [CHALLENGER_VARIANT] if shadow_config else [],
+        }
+    )
+    changes = [
         f"CreateModel {name} ({artifact})",
         f"CreateEndpointConfig {name}: {CHAMPION_VARIANT} ({champion['ModelName']}) "
         f"{weights[CHAMPION_VARIANT]:g}%, {CHALLENGER_VARIANT} {weights[CHALLENGER_VARIANT]:g}%",
@@ -66,9 +80,12 @@ def start_changes(
             if shadow_config
             else []
         ),
-        f"UpdateEndpoint {endpoint}: {config_before} -> {first_config}",
+        f"UpdateEndpoint {before.endpoint_name}: {before.config_name} -> {first_config}",
         f"Design: {design_summary}",
     ]
+    return EndpointChangePlan(
+        kind="ab_deploy", ab_test_id=name, before=before, after=after, changes=changes
+    )
 
 
 def create_challenger(
@@ -133,6 +150,46 @@ def create_challenger(
     return created
 
 
+def create_then_switch(
+    sagemaker: Any, settings: FraudJlab, switch: Callable[[], T], *, name: str, **create: Any
+) -> T:
+    """:func:`create_challenger` (``create``: its keyword arguments), then ``switch()`` (the
+    audited change of production). If either fails, what was created is deleted; an AWS
+    failure is raised as AwsOperationError saying production is unchanged."""
+    created: list[str] = []
+    try:
+        created = create_challenger(sagemaker, settings, name=name, **create)
+        return switch()
+    except Exception as exc:
+        delete_created(sagemaker, name, created)
+        if isinstance(exc, AWS_ERRORS):
+            raise AwsOperationError(
+                f"creating the A/B test {name!r} failed: {exc}; production unchanged",
+                step="create_ab_test",
+                aws_error_code=error_code(exc) or None,
+                production_unchanged=True,
+            ) from exc
+        raise
+
+
+def promoted_config(sagemaker: Any, ab_config: str) -> tuple[str, dict[str, Any], bool]:
+    """``(name, challenger variant, exists)`` of the configuration a promotion switches to:
+    the A/B configuration's name with ``challenger`` replaced by ``champion``."""
+    promoted = ab_config.replace("challenger", "champion", 1)
+    if promoted == ab_config:
+        promoted = f"{ab_config[:57]}-champ"
+    described = sagemaker.describe_endpoint_config(EndpointConfigName=ab_config)
+    challenger = next(
+        v for v in described["ProductionVariants"] if v["VariantName"] == CHALLENGER_VARIANT
+    )
+    try:
+        sagemaker.describe_endpoint_config(EndpointConfigName=promoted)
+        exists = True
+    except AWS_ERRORS:
+        exists = False
+    return promoted, dict(challenger), exists
+
+
 def create_promoted(
     sagemaker: Any, settings: FraudJlab, promoted: str, challenger: Mapping[str, Any]
 ) -> None:
@@ -169,8 +226,10 @@ def delete_created(sagemaker: Any, name: str, created: list[str]) -> None:
 __all__ = [
     "create_challenger",
     "create_promoted",
+    "create_then_switch",
     "data_capture_config",
     "delete_created",
-    "start_changes",
+    "promoted_config",
+    "start_plan",
     "variant",
 ]

@@ -11,16 +11,22 @@ healthy) and returns the previous configuration name for :meth:`rollback_champio
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from fraud_jlab.abtest.challenger import (
+    challenger_container,
+    check_artifact,
+    check_instance_type,
+    deploy_challenger,
+    experiment_tags,
+)
 from fraud_jlab.abtest.compare import EndpointComparison, compare_endpoints
 from fraud_jlab.abtest.criteria import CriteriaVerdict, evaluate_success_criteria
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
 from fraud_jlab.abtest.traffic import build_traffic_split_config, default_success_criteria
-from fraud_jlab.aws import aws_error, error_code, is_not_found
+from fraud_jlab.aws import aws_error
 from fraud_jlab.aws import client as aws_client
 from fraud_jlab.config import FraudJlab, get_settings
 from fraud_jlab.errors import ConflictError, ValidationError
@@ -33,12 +39,6 @@ from fraud_jlab.promotion.endpoint_change import (
 from fraud_jlab.promotion.models import PromotionRecord
 
 log = logging.getLogger(__name__)
-
-_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+$")
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
-EXPERIMENT_TAG = "fraud-jlab:experiment-id"
-VARIANT_NAME = "AllTraffic"
 
 
 def _utcnow() -> datetime:
@@ -95,28 +95,7 @@ class ABTestingManager:
         return str(self.settings.region or self.sagemaker.meta.region_name)
 
     def _check_artifact(self, model_artifact_s3_path: Any) -> None:
-        if not isinstance(model_artifact_s3_path, str) or not _S3_URI.fullmatch(
-            model_artifact_s3_path
-        ):
-            raise ValidationError(
-                "model_artifact_s3_path must be an s3://<bucket>/<key> URI of a model.tar.gz, "
-                f"got {model_artifact_s3_path!r}",
-                field="model_artifact_s3_path",
-            )
-        bucket, key = model_artifact_s3_path[len("s3://") :].split("/", 1)
-        try:
-            self.s3.head_object(Bucket=bucket, Key=key)
-        except Exception as exc:
-            if is_not_found(exc) or error_code(exc) == "NoSuchBucket":
-                raise ValidationError(
-                    f"model_artifact_s3_path {model_artifact_s3_path!r} does not exist",
-                    field="model_artifact_s3_path",
-                ) from exc
-            raise aws_error(
-                exc,
-                f"checking model artifact {model_artifact_s3_path!r} failed: {exc}",
-                step="head_object",
-            ) from exc
+        check_artifact(self.s3, model_artifact_s3_path)
 
     def deploy_challenger_endpoint(
         self,
@@ -142,87 +121,23 @@ class ABTestingManager:
         resource this call created.
         """
         experiment_slug(experiment_id)
-        if not isinstance(instance_type, str) or not _INSTANCE_TYPE.fullmatch(instance_type):
-            raise ValidationError(
-                f"instance_type must be a SageMaker instance type such as 'ml.m5.large', got {instance_type!r}",
-                field="instance_type",
-            )
+        check_instance_type(instance_type)
         self._check_artifact(model_artifact_s3_path)
-        if image_uri is None:
-            # Imported here: the tuning package pulls in optuna, which A/B testing does not need.
-            from fraud_jlab.tuning.sagemaker_amt import xgboost_image_uri
-
-            image_uri = xgboost_image_uri(self._region())
-
-        name = challenger_endpoint_name(experiment_id, self.clock())
-        tag_value = (
-            experiment_id if _TAG_VALUE.fullmatch(experiment_id) else experiment_slug(experiment_id)
+        container = challenger_container(
+            self._region(), model_artifact_s3_path, image_uri, environment
         )
-        tags = [{"Key": EXPERIMENT_TAG, "Value": tag_value}]
-        created: list[str] = []
-        step = "create_model"
-        try:
-            self.sagemaker.create_model(
-                ModelName=name,
-                PrimaryContainer={
-                    "Image": image_uri,
-                    "ModelDataUrl": model_artifact_s3_path,
-                    **({"Environment": dict(environment)} if environment else {}),
-                },
-                ExecutionRoleArn=self.settings.sagemaker_role_arn,
-                Tags=tags,
-            )
-            created.append("model")
-            step = "create_endpoint_config"
-            self.sagemaker.create_endpoint_config(
-                EndpointConfigName=name,
-                ProductionVariants=[
-                    {
-                        "VariantName": VARIANT_NAME,
-                        "ModelName": name,
-                        "InitialInstanceCount": 1,
-                        "InstanceType": instance_type,
-                    }
-                ],
-                Tags=tags,
-            )
-            created.append("endpoint_config")
-            step = "create_endpoint"
-            self.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name, Tags=tags)
-            created.append("endpoint")
-            if wait:
-                step = "wait_endpoint_in_service"
-                self.sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=name)
-        except Exception as exc:
-            leftovers = self._delete_created(name, created)
-            message = f"deploying challenger {name!r} failed at {step}: {exc}"
-            if created:
-                message += (
-                    f"; left behind (delete by hand): {', '.join(leftovers)}"
-                    if leftovers
-                    else "; everything this deployment created was deleted"
-                )
-            raise aws_error(exc, message, step=step) from exc
+        name = challenger_endpoint_name(experiment_id, self.clock())
+        deploy_challenger(
+            self.sagemaker,
+            self.settings,
+            name=name,
+            container=container,
+            tags=experiment_tags(experiment_id),
+            instance_type=instance_type,
+            wait=wait,
+        )
         log.info("challenger endpoint %s deployed from %s", name, model_artifact_s3_path)
         return name
-
-    def _delete_created(self, name: str, created: list[str]) -> list[str]:
-        """Delete what a failed deployment created, newest first; returns what could not be."""
-        deleters = {
-            "endpoint": lambda: self.sagemaker.delete_endpoint(EndpointName=name),
-            "endpoint_config": lambda: self.sagemaker.delete_endpoint_config(
-                EndpointConfigName=name
-            ),
-            "model": lambda: self.sagemaker.delete_model(ModelName=name),
-        }
-        leftovers = []
-        for kind in reversed(created):
-            try:
-                deleters[kind]()
-            except Exception:
-                log.exception("could not delete %s %s after a failed deployment", kind, name)
-                leftovers.append(f"{kind} {name}")
-        return leftovers
 
     # -- traffic split and comparison -----------------------------------------------------
 

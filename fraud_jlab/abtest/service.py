@@ -34,13 +34,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fraud_jlab.abtest.capture import latency_stats, read_capture
+from fraud_jlab.abtest.challenger import EXPERIMENT_TAG, challenger_container, check_artifact
 from fraud_jlab.abtest.deploy import (
-    create_challenger,
     create_promoted,
-    delete_created,
-    start_changes,
+    create_then_switch,
+    promoted_config,
+    start_plan,
 )
-from fraud_jlab.abtest.manager import EXPERIMENT_TAG, ABTestingManager
+from fraud_jlab.abtest.manager import ABTestingManager
 from fraud_jlab.abtest.naming import challenger_endpoint_name, experiment_slug
 from fraud_jlab.abtest.state import (
     CHALLENGER_VARIANT,
@@ -48,7 +49,6 @@ from fraud_jlab.abtest.state import (
     DEFAULT_PLAN,
     ABTestEvent,
     ABTestState,
-    ABTestStatus,
     ABTestStore,
     check_plan,
     shadow_config_name,
@@ -57,33 +57,19 @@ from fraud_jlab.abtest.state import (
 from fraud_jlab.abtest.traffic import default_success_criteria
 from fraud_jlab.abtest.view import ABTestView, build_view, start_design, view_window
 from fraud_jlab.aws import client as aws_client
-from fraud_jlab.aws import error_code
-from fraud_jlab.aws.errors import AWS_ERRORS
-from fraud_jlab.errors import AwsOperationError, ConflictError, ValidationError
+from fraud_jlab.errors import ConflictError, ValidationError
 from fraud_jlab.models.abtest import SuccessCriteria
 from fraud_jlab.promotion.endpoint_change import (
     EndpointChangePlan,
     EndpointTarget,
     check_ab_test_id,
-    check_text,
 )
+from fraud_jlab.promotion.endpoint_checks import check_audit
 from fraud_jlab.promotion.models import PromotionRecord
 from fraud_jlab.tracking.ids import new_id
 
 log = logging.getLogger(__name__)
 Action = Literal["advance", "promote", "rollback", "stop"]
-
-
-def check_audit(approver: Any, reason: Any, dry_run: bool) -> tuple[str, str]:
-    """``(approver, reason)`` checked: both required for a real change; a dry run may omit them."""
-    if not isinstance(dry_run, bool):
-        raise ValidationError(f"dry_run must be true or false, got {dry_run!r}", field="dry_run")
-    if not dry_run:
-        return check_text(approver, "approver", max_len=256), check_text(reason, "reason")
-    for value, field in ((approver, "approver"), (reason, "reason")):
-        if value is not None and not isinstance(value, str):
-            raise ValidationError(f"{field} must be a string, got {value!r}", field=field)
-    return (approver or "").strip(), (reason or "").strip()
 
 
 class ABTestService:
@@ -150,7 +136,7 @@ class ABTestService:
         stages = check_plan(plan)
         experiment_slug(experiment_id)
         if not (dry_run and artifact_pending):
-            self.manager._check_artifact(model_artifact_s3_path)
+            check_artifact(self.manager.s3, model_artifact_s3_path)
         production = self.manager._describe_endpoint(self.manager.settings.production_endpoint)
         champion_config = str(production["EndpointConfigName"])
         champion = self.sagemaker.describe_endpoint_config(EndpointConfigName=champion_config)
@@ -164,67 +150,35 @@ class ABTestService:
         # The sample size and duration the test needs, shown before it starts, kept with it.
         design = start_design(self.criteria())
         if dry_run:
-            before = self.manager.changer.read()
-            after = before.model_copy(
-                update={
-                    "config_name": first_config,
-                    "weights": first_weights,
-                    "shadow_variants": [CHALLENGER_VARIANT] if shadow else [],
-                }
-            )
-            return EndpointChangePlan(
-                kind="ab_deploy",
-                ab_test_id=name,
-                before=before,
-                after=after,
-                changes=start_changes(
-                    name=name,
-                    artifact=model_artifact_s3_path,
-                    champion=variant,
-                    weights=weights,
-                    shadow_config=shadow_config,
-                    endpoint=before.endpoint_name,
-                    config_before=str(before.config_name),
-                    first_config=first_config,
-                    design_summary=str(design["summary"]),
-                ),
-            )
-        tags = [{"Key": EXPERIMENT_TAG, "Value": experiment_slug(experiment_id)}]
-        if image_uri is None:
-            from fraud_jlab.tuning.sagemaker_amt import xgboost_image_uri
-
-            image_uri = xgboost_image_uri(self.manager._region())
-        container = {
-            "Image": image_uri,
-            "ModelDataUrl": model_artifact_s3_path,
-            **({"Environment": dict(environment)} if environment else {}),
-        }
-        created: list[str] = []
-        try:
-            created = create_challenger(
-                self.sagemaker,
-                self.manager.settings,
+            return start_plan(
+                self.manager.changer.read(),
                 name=name,
-                container=container,
-                tags=tags,
+                artifact=model_artifact_s3_path,
                 champion=variant,
                 weights=weights,
-                instance_type=instance_type,
                 shadow_config=shadow_config,
+                first_config=first_config,
+                first_weights=first_weights,
+                design_summary=str(design["summary"]),
             )
-            record = self._change(
+        tags = [{"Key": EXPERIMENT_TAG, "Value": experiment_slug(experiment_id)}]
+        container = challenger_container(
+            self.manager._region(), model_artifact_s3_path, image_uri, environment
+        )
+        record = create_then_switch(
+            self.sagemaker,
+            self.manager.settings,
+            lambda: self._change(
                 "ab_deploy", name, approver, str(reason), first_config, first_weights
-            )
-        except Exception as exc:
-            delete_created(self.sagemaker, name, created)
-            if isinstance(exc, AWS_ERRORS):
-                raise AwsOperationError(
-                    f"creating the A/B test {name!r} failed: {exc}; production unchanged",
-                    step="create_ab_test",
-                    aws_error_code=error_code(exc) or None,
-                    production_unchanged=True,
-                ) from exc
-            raise
+            ),
+            name=name,
+            container=container,
+            tags=tags,
+            champion=variant,
+            weights=weights,
+            instance_type=instance_type,
+            shadow_config=shadow_config,
+        )
         now = self.manager.clock()
         state = ABTestState(
             ab_test_id=name,
@@ -352,21 +306,7 @@ class ABTestService:
         created first unless it exists; a dry run only lists it in the plan's changes.
         """
         state, etag, approver, reason = self._running(ab_test_id, approver, reason, dry_run)
-        promoted = state.ab_config.replace("challenger", "champion", 1)
-        if promoted == state.ab_config:
-            promoted = f"{state.ab_config[:57]}-champ"
-        variant = next(
-            v
-            for v in self.sagemaker.describe_endpoint_config(EndpointConfigName=state.ab_config)[
-                "ProductionVariants"
-            ]
-            if v["VariantName"] == CHALLENGER_VARIANT
-        )
-        try:
-            self.sagemaker.describe_endpoint_config(EndpointConfigName=promoted)
-            exists = True
-        except AWS_ERRORS:
-            exists = False
+        promoted, variant, exists = promoted_config(self.sagemaker, state.ab_config)
         single = {CHAMPION_VARIANT: 100.0}
         target = EndpointTarget(config_name=promoted, weights=single)
         if dry_run:
@@ -467,17 +407,4 @@ class ABTestService:
         return self.store.events(check_ab_test_id(ab_test_id))
 
 
-__all__ = [
-    "CHALLENGER_VARIANT",
-    "CHAMPION_VARIANT",
-    "DEFAULT_PLAN",
-    "ABTestEvent",
-    "ABTestService",
-    "ABTestState",
-    "ABTestStatus",
-    "ABTestStore",
-    "check_audit",
-    "check_plan",
-    "shadow_config_name",
-    "stage_weights",
-]
+__all__ = ["ABTestEvent", "ABTestService", "ABTestState"]

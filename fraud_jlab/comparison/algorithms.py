@@ -3,7 +3,7 @@
 Each algorithm is trained on the same rows, scored on the same holdout with the same
 metrics (with bootstrap CIs) and logged as one run (no children) carrying its EFFECTIVE
 parameters, the fitted model (``run.log_model``: load it with
-:func:`fraud_jlab.modelstore.load_model`), the reasons for every change from the design's sample settings
+:func:`fraud_jlab.tracking.saved_models.load_model`), the reasons for every change from the design's sample settings
 (``adjustment.<param>`` tags) and the holdout scores, so any two of these runs can later be
 compared pairwise with :func:`fraud_jlab.comparison.runs.compare_runs`.
 

@@ -85,11 +85,11 @@ class Scorer:
 
 def load_archive(archive: bytes, where: str) -> Scorer:
     """The model in a SageMaker ``model.tar.gz`` (the XGBoost or scikit-learn layout of
-    :mod:`fraud_jlab.modelstore.sagemaker`), loaded with :mod:`fraud_jlab.modelstore`."""
+    :mod:`fraud_jlab.modelstore.sagemaker`), loaded with :mod:`fraud_jlab.tracking.saved_models`."""
     import json
 
-    from fraud_jlab.modelstore.flavors import class_probabilities, deserialise
-    from fraud_jlab.modelstore.store import LoadedModel
+    from fraud_jlab.tracking.saved_models.flavors import class_probabilities, deserialise
+    from fraud_jlab.tracking.saved_models.store import LoadedModel
 
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:

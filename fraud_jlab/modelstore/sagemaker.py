@@ -34,7 +34,7 @@ import tarfile
 from typing import TYPE_CHECKING, Any
 
 from fraud_jlab.errors import AwsOperationError
-from fraud_jlab.modelstore.store import read_model_files
+from fraud_jlab.tracking.saved_models.store import read_model_files
 
 if TYPE_CHECKING:
     from fraud_jlab.config import FraudJlab

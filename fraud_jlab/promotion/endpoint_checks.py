@@ -40,6 +40,18 @@ def check_text(value: Any, field: str, *, max_len: int = 2000) -> str:
     return value.strip()
 
 
+def check_audit(approver: Any, reason: Any, dry_run: bool) -> tuple[str, str]:
+    """``(approver, reason)`` checked: both required for a real change; a dry run may omit them."""
+    if not isinstance(dry_run, bool):
+        raise ValidationError(f"dry_run must be true or false, got {dry_run!r}", field="dry_run")
+    if not dry_run:
+        return check_text(approver, "approver", max_len=256), check_text(reason, "reason")
+    for value, field in ((approver, "approver"), (reason, "reason")):
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(f"{field} must be a string, got {value!r}", field=field)
+    return (approver or "").strip(), (reason or "").strip()
+
+
 def check_ab_test_id(value: Any, field: str = "ab_test_id") -> str:
     if not isinstance(value, str) or not _AB_TEST_ID.fullmatch(value):
         raise ValidationError(
@@ -147,6 +159,7 @@ def check_change(
 __all__ = [
     "EndpointTarget",
     "check_ab_test_id",
+    "check_audit",
     "check_change",
     "check_text",
     "check_weights",

@@ -55,7 +55,7 @@ class RunSpec:
 
 
 def _model_metadata(run: RunDetail, tracker: TrackerStore) -> dict[str, Any] | None:
-    from fraud_jlab.modelstore import METADATA_FILE
+    from fraud_jlab.tracking.saved_models import METADATA_FILE
 
     if not any(a.path == METADATA_FILE for a in run.artifacts):
         return None
@@ -93,7 +93,7 @@ def threshold_of(run: RunDetail) -> tuple[float, str]:
 
 def run_spec(run: RunDetail, tracker: TrackerStore) -> RunSpec:
     """Build the production spec of ``run``; ValidationError for unpromotable hyperparameters."""
-    from fraud_jlab.modelstore import model_uri
+    from fraud_jlab.tracking.saved_models import model_uri
 
     metadata = _model_metadata(run, tracker)
     algorithm = run_algorithm(run, metadata)

@@ -30,7 +30,7 @@ from fraud_jlab.tracking.contract import RunDetail, RunsPage, RunStatus, Tracker
 from fraud_jlab.tracking.registry import get_tracker
 
 if TYPE_CHECKING:
-    from fraud_jlab.modelstore import ModelInfo
+    from fraud_jlab.tracking.saved_models import ModelInfo
 
 
 def _now() -> datetime:
@@ -166,9 +166,9 @@ class Run:
     ) -> ModelInfo:
         """Save fitted ``model`` (XGBoost, LightGBM or scikit-learn) with its signature.
 
-        See :func:`fraud_jlab.modelstore.log_model`; returns its ``ModelInfo``.
+        See :func:`fraud_jlab.tracking.saved_models.log_model`; returns its ``ModelInfo``.
         """
-        from fraud_jlab.modelstore import log_model
+        from fraud_jlab.tracking.saved_models import log_model
 
         return log_model(
             self, model, X, feature_names=feature_names, feature_version=feature_version

@@ -40,6 +40,8 @@ def demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, 
                 monkeypatch.delenv(key)
         for key, value in emu.environment().items():
             monkeypatch.setenv(key, value)
+        # prepare_workspace sets FRAUD_JLAB_TRACKING_URI in os.environ: monkeypatch restores it.
+        monkeypatch.setenv("FRAUD_JLAB_TRACKING_URI", "replaced-by-prepare-workspace")
         set_settings(None)
         uri = prepare_workspace(tmp_path, ROWS, {}, lambda _: None, baseline_only=True)
         settings = FraudJlab()

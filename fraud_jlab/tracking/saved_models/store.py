@@ -1,7 +1,7 @@
 """Save a fitted model with its run and load it back: ``log_model`` / ``load_model``.
 
 A run's model lives in its artifact store under ``model/``: the model file in its
-library's own format (see :mod:`fraud_jlab.modelstore.flavors`) and
+library's own format (see :mod:`fraud_jlab.tracking.saved_models.flavors`) and
 ``model/MODEL.json`` describing it (flavor, algorithm, file, SHA-256, library
 versions, signature). The run gets the tags ``model.flavor``, ``model.algorithm``
 and ``model.uri`` (``runs:/<run_id>/model``), so runs with a model are searchable.
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fraud_jlab.errors import NotFoundError, ValidationError
-from fraud_jlab.modelstore.flavors import class_probabilities, deserialise, serialise
-from fraud_jlab.modelstore.signature import ModelSignature, infer_signature
+from fraud_jlab.tracking.saved_models.flavors import class_probabilities, deserialise, serialise
+from fraud_jlab.tracking.saved_models.signature import ModelSignature, infer_signature
 
 if TYPE_CHECKING:
     from fraud_jlab.tracking.contract import TrackerStore
@@ -180,7 +180,7 @@ def load_model(run_id: str, *, tracker: TrackerStore | None = None) -> LoadedMod
     """The model saved with ``run_id`` (a run id or ``runs:/<run_id>/model``).
 
     Raises NotFoundError (unknown run, or a run without a model), ValidationError
-    (checksum mismatch), :class:`~fraud_jlab.modelstore.flavors.ModelVersionMismatch`
+    (checksum mismatch), :class:`~fraud_jlab.tracking.saved_models.flavors.ModelVersionMismatch`
     (a pickled scikit-learn model from other scikit-learn/Python versions).
     """
     metadata, data = read_model_files(run_id, tracker=tracker)

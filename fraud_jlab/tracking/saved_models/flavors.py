@@ -10,7 +10,7 @@
   naming both (a silently different model is worse than no model).
 
 Every flavor is loaded back as the library's own object wrapped in
-:class:`fraud_jlab.modelstore.store.LoadedModel`, whose ``predict_proba`` gives
+:class:`fraud_jlab.tracking.saved_models.store.LoadedModel`, whose ``predict_proba`` gives
 exactly the probabilities of the saved model.
 """
 

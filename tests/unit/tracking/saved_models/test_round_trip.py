@@ -17,8 +17,13 @@ from sklearn.preprocessing import StandardScaler
 
 from fraud_jlab.errors import NotFoundError, ValidationError
 from fraud_jlab.features.engineer import FEATURE_ENGINEERING_VERSION
-from fraud_jlab.modelstore import METADATA_FILE, ModelVersionMismatch, flavors, load_model
 from fraud_jlab.tracking import Run
+from fraud_jlab.tracking.saved_models import (
+    METADATA_FILE,
+    ModelVersionMismatch,
+    flavors,
+    load_model,
+)
 from fraud_jlab.tracking.sqlite.store import SqliteTrackerStore
 
 from .conftest import Split
