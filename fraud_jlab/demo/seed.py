@@ -17,7 +17,7 @@ import pandas as pd
 
 from fraud_jlab.datasets import generate_fraud_dataset, load_dataset
 from fraud_jlab.errors import ValidationError
-from fraud_jlab.hyperparameters import HYPERPARAMETERS
+from fraud_jlab.hyperparameters import DEFAULT_OBJECTIVE, HYPERPARAMETERS
 from fraud_jlab.tracking import Run, TrackerStore, get_tracker
 
 if TYPE_CHECKING:
@@ -81,38 +81,19 @@ def holdout_metrics(
 
 
 def _hyperparameters(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config's six production hyperparameters, checked and typed as promotion checks them
+    (:func:`fraud_jlab.promotion.validation.normalise_hyperparameters`); ``objective``
+    defaults to :data:`~fraud_jlab.hyperparameters.DEFAULT_OBJECTIVE`."""
+    from fraud_jlab.promotion.validation import normalise_hyperparameters
+
     params = {
-        "objective": "binary:logistic",
+        "objective": DEFAULT_OBJECTIVE,
         **{k: v for k, v in config.items() if k != "run_name"},
     }
-    unknown = sorted(set(params) - set(HYPERPARAMETER_NAMES))
-    if unknown:
-        raise ValidationError(
-            f"unknown hyperparameter(s) {unknown} in configs; allowed: {list(HYPERPARAMETER_NAMES)}",
-            field="configs",
-        )
-    checks: dict[str, tuple[type, float, float]] = {
-        "num_round": (int, 1, 1000),
-        "max_depth": (int, 1, 20),
-        "eta": (float, 0.0, 1.0),
-        "subsample": (float, 0.0, 1.0),
-        "colsample_bytree": (float, 0.0, 1.0),
-    }
-    for name, (kind, low, high) in checks.items():
-        value = params.get(name)
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        x = float(value) if number else float("nan")  # type: ignore[arg-type]
-        if kind is int:
-            ok = number and x.is_integer() and low <= x <= high
-            allowed = f"an integer in {low:g}..{high:g}"
-        else:
-            ok = number and low < x <= high
-            allowed = f"a number in ({low:g}, {high:g}]"
-        if not ok:
-            raise ValidationError(
-                f"configs: {name} must be {allowed}, got {value!r}", field="configs"
-            )
-    return params
+    try:
+        return dict(normalise_hyperparameters(params))
+    except ValidationError as exc:
+        raise ValidationError(f"configs: {exc}", field="configs") from exc
 
 
 class _Holdout:
